@@ -1,0 +1,59 @@
+import { ConfigType, registerAs } from '@nestjs/config';
+import { validateEnvironment } from './env.validation';
+
+// Each concern reads the already-validated environment; process.env is touched only here.
+const env = () => validateEnvironment(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    adminApiKey: e.ADMIN_API_KEY && e.ADMIN_API_KEY.length > 0 ? e.ADMIN_API_KEY : undefined,
+    jobsEnabled: e.JOBS_ENABLED === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const e = env();
+  return {
+    host: e.DB_HOST,
+    port: e.DB_PORT,
+    user: e.DB_USER,
+    password: e.DB_PASSWORD,
+    name: e.DB_NAME,
+    poolSize: e.DB_POOL_SIZE,
+  };
+});
+
+export const redisConfig = registerAs('redis', () => {
+  const e = env();
+  return { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
+});
+
+export const queueConfig = registerAs('queue', () => {
+  const e = env();
+  return {
+    maxActiveUsers: e.QUEUE_MAX_ACTIVE_USERS,
+    admitPerSecond: e.QUEUE_ADMIT_PER_SECOND,
+    activeTtlSeconds: e.QUEUE_ACTIVE_TTL_SECONDS,
+    waitingIdleSeconds: e.QUEUE_WAITING_IDLE_SECONDS,
+  };
+});
+
+export const reservationConfig = registerAs('reservation', () => {
+  const e = env();
+  return {
+    holdSeconds: e.RESERVATION_HOLD_SECONDS,
+    maxHoldsPerUser: e.RESERVATION_MAX_HOLDS_PER_USER,
+  };
+});
+
+export type AppConfig = ConfigType<typeof appConfig>;
+export type DatabaseConfig = ConfigType<typeof databaseConfig>;
+export type RedisConfig = ConfigType<typeof redisConfig>;
+export type QueueConfig = ConfigType<typeof queueConfig>;
+export type ReservationConfig = ConfigType<typeof reservationConfig>;
+
+export const allConfigs = [appConfig, databaseConfig, redisConfig, queueConfig, reservationConfig];

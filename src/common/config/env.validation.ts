@@ -1,0 +1,136 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * Every environment variable the service reads, with the defaults from the API contract.
+ * Validation runs once at boot so a typo fails fast with the offending key named.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @MaxLength(255)
+  DB_HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  DB_PORT = 3306;
+
+  @IsString()
+  @MaxLength(64)
+  DB_USER = 'root';
+
+  @IsString()
+  @MaxLength(256)
+  DB_PASSWORD = '';
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_]{1,64}$/, { message: 'DB_NAME must match [A-Za-z0-9_]{1,64}' })
+  DB_NAME = 'concert';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DB_POOL_SIZE = 20;
+
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
+  REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+  /** Prefix for every Redis key; lets test workers (or tenants) share one Redis. */
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[A-Za-z0-9:_-]*$/)
+  REDIS_KEY_PREFIX = '';
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  ADMIN_API_KEY?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  QUEUE_MAX_ACTIVE_USERS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  QUEUE_ADMIT_PER_SECOND = 100;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  QUEUE_ACTIVE_TTL_SECONDS = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  QUEUE_WAITING_IDLE_SECONDS = 120;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600)
+  RESERVATION_HOLD_SECONDS = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  RESERVATION_MAX_HOLDS_PER_USER = 4;
+
+  /** Background jobs (admission, hold release) can be switched off, e.g. on API-only replicas. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  JOBS_ENABLED: 'true' | 'false' = 'true';
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  // Empty strings from compose files mean "not set": fall back to the defaults.
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => !(value === '' && key !== 'DB_PASSWORD')),
+  );
+  const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (error) =>
+        `  ${error.property}=${JSON.stringify(error.value)}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+    );
+    throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  return env;
+}

@@ -1,0 +1,34 @@
+import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
+import { DatabaseConfig } from '../config/configuration';
+import { InitialSchema1763770000000 } from './migrations/1763770000000-InitialSchema';
+
+/** Listed explicitly (not globbed) so the same array works from ts-jest and from dist/. */
+export const migrations = [InitialSchema1763770000000];
+
+export function dataSourceOptions(config: DatabaseConfig): MysqlDataSourceOptions {
+  return {
+    type: 'mysql',
+    host: config.host,
+    port: config.port,
+    username: config.user,
+    password: config.password,
+    database: config.name,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    // Money is BIGINT; values stay far below 2^53, so numbers are safe and simpler than strings.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    synchronize: false,
+    migrationsRun: false,
+    migrations,
+    connectTimeout: 2000,
+    poolSize: config.poolSize,
+    extra: {
+      // Fail fast when MySQL is down instead of queueing requests behind a dead pool.
+      queueLimit: 200,
+      enableKeepAlive: true,
+      keepAliveInitialDelay: 10_000,
+      connectTimeout: 2000,
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { databaseConfig, DatabaseConfig } from '../config/configuration';
+import { dataSourceOptions } from './data-source-options';
+import { prepareDatabase } from './prepare-database';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [databaseConfig.KEY],
+      useFactory: async (config: DatabaseConfig) => {
+        await prepareDatabase(config);
+        return { ...dataSourceOptions(config), autoLoadEntities: true, retryAttempts: 3 };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,53 @@
+import { driverErrorCode } from '../database/sql';
+
+// Driver codes meaning "MySQL is unreachable or overloaded right now": retrying later may work.
+const MYSQL_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_QUERY_INTERRUPTED',
+  'POOL_CLOSED',
+  'POOL_ENQUEUELIMIT',
+]);
+
+const MYSQL_UNAVAILABLE_MESSAGES = [
+  /Pool is closed/i,
+  /Queue limit reached/i,
+  /connection is in closed state/i,
+  /Connection lost/i,
+  /connect ETIMEDOUT/i,
+];
+
+// ioredis fails fast (no offline queue, bounded retries); these are its "Redis is down" errors.
+const REDIS_UNAVAILABLE_MESSAGES = [
+  /Stream isn't writeable/i,
+  /Connection is closed/i,
+  /Command timed out/i,
+  /Reached the max retries per request limit/i,
+  /connect ECONNREFUSED/i,
+  /LOADING Redis is loading/i,
+  /ioredis/i,
+];
+
+export function isDependencyUnavailable(error: unknown): boolean {
+  // Duck-typed on purpose: errors from Node's net layer may come from another realm (Jest's
+  // sandbox), where `instanceof Error` is false.
+  if (typeof error !== 'object' || error === null) return false;
+  const code = driverErrorCode(error);
+  if (code !== undefined && MYSQL_UNAVAILABLE_CODES.has(code)) return true;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  if (name === 'MaxRetriesPerRequestError') return true;
+  if (typeof message !== 'string') return false;
+  return [...MYSQL_UNAVAILABLE_MESSAGES, ...REDIS_UNAVAILABLE_MESSAGES].some((pattern) =>
+    pattern.test(message),
+  );
+}

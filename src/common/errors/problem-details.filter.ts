@@ -1,0 +1,50 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDependencyUnavailable } from './dependency-errors';
+import { resolveProblem } from './problem-details';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Writes a problem+json reply; shared by the Nest filter and Fastify's own error handler. */
+export function sendProblem(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
+  const { problem, retryAfterSeconds, unexpected } = resolveProblem(error);
+  const body = { ...problem, instance: request.url.split('?')[0], requestId: String(request.id) };
+  if (unexpected) {
+    logger.error(
+      { requestId: request.id, method: request.method, url: request.url, err: error },
+      error instanceof Error ? error.stack : String(error),
+    );
+  } else if (problem.status === 503) {
+    logger.warn(
+      {
+        requestId: request.id,
+        url: request.url,
+        cause: isDependencyUnavailable(error) ? (error as Error).message : undefined,
+      },
+      'dependency unavailable',
+    );
+  }
+  if (reply.sent) return;
+  if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
+  void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).send(body);
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(
+      exception,
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      this.logger,
+    );
+  }
+}

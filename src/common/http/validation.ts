@@ -1,0 +1,61 @@
+import {
+  ArgumentMetadata,
+  Injectable,
+  PipeTransform,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
+import { DomainError, FieldError } from '../errors/domain-error';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Strict body/query validation: unknown fields rejected, no implicit type coercion. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    stopAtFirstError: false,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => DomainError.validation(flatten(errors)),
+  });
+}
+
+const MAX_INT_ID = 2_147_483_647;
+
+/** Path ids of concerts, schedules, seats, reservations and payments: positive 32-bit integers. */
+@Injectable()
+export class ParseIdPipe implements PipeTransform<string, number> {
+  transform(value: string, metadata: ArgumentMetadata): number {
+    const field = metadata.data ?? 'id';
+    if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > MAX_INT_ID) {
+      throw DomainError.validation([{ field, message: `${field} must be a positive integer` }]);
+    }
+    return Number(value);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+@Injectable()
+export class ParseUuidPipe implements PipeTransform<string, string> {
+  transform(value: string, metadata: ArgumentMetadata): string {
+    const field = metadata.data ?? 'id';
+    if (!isUuid(value)) {
+      throw DomainError.validation([{ field, message: `${field} must be a UUID` }]);
+    }
+    return value.toLowerCase();
+  }
+}

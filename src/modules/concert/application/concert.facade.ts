@@ -1,0 +1,37 @@
+import { Transactional } from '@nestjs-cls/transactional';
+import { Injectable } from '@nestjs/common';
+import { Concert, NewConcert, ScheduleSummary, SeatView } from '../domain/concert';
+import { ConcertService } from '../domain/concert.service';
+import { SchedulePlanInput } from '../domain/schedule-plan';
+
+@Injectable()
+export class ConcertFacade {
+  constructor(private readonly concerts: ConcertService) {}
+
+  listConcerts(): Promise<Concert[]> {
+    return this.concerts.listConcerts();
+  }
+
+  listBookableSchedules(concertId: number): Promise<ScheduleSummary[]> {
+    return this.concerts.listBookableSchedules(concertId);
+  }
+
+  listSeats(concertId: number, scheduleId: number): Promise<SeatView[]> {
+    return this.concerts.listSeats(concertId, scheduleId);
+  }
+
+  createConcert(concert: NewConcert): Promise<Concert> {
+    return this.concerts.createConcert(concert);
+  }
+
+  /** The schedule and all of its seats appear together or not at all. */
+  @Transactional()
+  async putScheduleOnSale(
+    concertId: number,
+    input: SchedulePlanInput,
+  ): Promise<{ schedule: ScheduleSummary; seats: SeatView[] }> {
+    const schedule = await this.concerts.createSchedule(concertId, input);
+    const seats = await this.concerts.listSeats(concertId, schedule.id);
+    return { schedule, seats };
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
+import { ConcertFacade } from './application/concert.facade';
+import { ConcertRepository } from './domain/concert.repository';
+import { ConcertService } from './domain/concert.service';
+import { ConcertTypeOrmRepository } from './infrastructure/concert.typeorm-repository';
+import { AdminConcertController } from './presentation/admin-concert.controller';
+import { ConcertController } from './presentation/concert.controller';
+
+@Module({
+  imports: [QueueModule],
+  controllers: [ConcertController, AdminConcertController],
+  providers: [
+    ConcertFacade,
+    ConcertService,
+    { provide: ConcertRepository, useClass: ConcertTypeOrmRepository },
+  ],
+  exports: [ConcertService],
+})
+export class ConcertModule {}

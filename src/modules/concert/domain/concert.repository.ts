@@ -1,0 +1,14 @@
+import { Concert, NewConcert, ScheduleSummary, SeatView } from './concert';
+import { SchedulePlan } from './schedule-plan';
+
+export abstract class ConcertRepository {
+  abstract listConcerts(): Promise<Concert[]>;
+  abstract concertExists(concertId: number): Promise<boolean>;
+  /** Schedules whose booking window contains the database's current time, by startsAt. */
+  abstract listSchedulesOpenNow(concertId: number): Promise<ScheduleSummary[]>;
+  abstract scheduleExists(concertId: number, scheduleId: number): Promise<boolean>;
+  /** Seats by number; a hold past its expiry reads as AVAILABLE even before the release job. */
+  abstract listSeats(scheduleId: number): Promise<SeatView[]>;
+  abstract insertConcert(concert: NewConcert): Promise<Concert>;
+  abstract insertScheduleWithSeats(concertId: number, plan: SchedulePlan): Promise<ScheduleSummary>;
+}

@@ -1,0 +1,7 @@
+import { User } from './user';
+
+export abstract class UserRepository {
+  abstract insert(user: User): Promise<void>;
+  abstract findById(id: string): Promise<User | null>;
+  abstract exists(id: string): Promise<boolean>;
+}

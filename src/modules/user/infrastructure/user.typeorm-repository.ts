@@ -1,0 +1,43 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { User } from '../domain/user';
+import { UserRepository } from '../domain/user.repository';
+
+interface UserRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+@Injectable()
+export class UserTypeOrmRepository extends UserRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super();
+  }
+
+  async insert(user: User): Promise<void> {
+    await this.txHost.tx.query('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)', [
+      user.id,
+      user.name,
+      user.createdAt,
+    ]);
+  }
+
+  async findById(id: string): Promise<User | null> {
+    const rows: UserRow[] = await this.txHost.tx.query(
+      'SELECT id, name, created_at FROM users WHERE id = ?',
+      [id],
+    );
+    return rows[0] ? toModel(rows[0]) : null;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const rows: unknown[] = await this.txHost.tx.query('SELECT 1 FROM users WHERE id = ?', [id]);
+    return rows.length > 0;
+  }
+}
+
+function toModel(row: UserRow): User {
+  return new User(row.id, row.name, row.created_at);
+}

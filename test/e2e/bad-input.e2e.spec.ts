@@ -1,0 +1,161 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createConcert } from '../factories/catalogue.factory';
+import { ADMIN_KEY, http, startApp } from '../support/app';
+
+/**
+ * Every endpoint of the foundation rejects bad input with a 4xx problem+json and a stable code,
+ * and never leaks internals.
+ */
+describe('bad input (e2e)', () => {
+  let app: NestFastifyApplication;
+  let concertId: number;
+
+  beforeAll(async () => {
+    app = await startApp();
+    concertId = (await createConcert(app)).id;
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function expectProblem(response: request.Response, status: number, code: string) {
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({
+      status,
+      code,
+      type: expect.any(String),
+      title: expect.any(String),
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/at .*\.(ts|js):\d+|SELECT|INSERT|ER_/);
+  }
+
+  const validWindow = {
+    startsAt: '2030-01-02T00:00:00Z',
+    bookingOpensAt: '2030-01-01T00:00:00Z',
+    bookingClosesAt: '2030-01-01T12:00:00Z',
+  };
+
+  describe('POST /users', () => {
+    it.each([
+      ['unknown field', { name: 'a', admin: true }, 'admin'],
+      ['missing name', {}, 'name'],
+      ['wrong type', { name: 42 }, 'name'],
+      ['empty name', { name: '' }, 'name'],
+      ['blank name', { name: '   ' }, 'name'],
+      ['name too long', { name: 'x'.repeat(51) }, 'name'],
+    ])('should answer 400 VALIDATION_FAILED for %s', async (_case, body, field) => {
+      const response = await request(http(app)).post('/users').send(body);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+    });
+
+    it('should answer 400 MALFORMED_REQUEST for broken JSON', async () => {
+      const response = await request(http(app))
+        .post('/users')
+        .set('Content-Type', 'application/json')
+        .send('{"name": ');
+      expectProblem(response, 400, 'MALFORMED_REQUEST');
+    });
+
+    it('should answer 400 for a JSON array or scalar body', async () => {
+      for (const body of ['[]', '"name"', 'null']) {
+        const response = await request(http(app))
+          .post('/users')
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expect(response.status).toBe(400);
+        expect(['VALIDATION_FAILED', 'MALFORMED_REQUEST']).toContain(response.body.code);
+      }
+    });
+
+    it('should answer 413 PAYLOAD_TOO_LARGE above 64 KiB', async () => {
+      const response = await request(http(app))
+        .post('/users')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ name: 'x'.repeat(70 * 1024) }));
+      expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('should answer 415 UNSUPPORTED_MEDIA_TYPE for a non-JSON body', async () => {
+      const response = await request(http(app))
+        .post('/users')
+        .set('Content-Type', 'text/xml')
+        .send('<a/>');
+      expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+  });
+
+  describe('path ids', () => {
+    it.each([
+      ['/users/not-a-uuid', 'userId'],
+      ['/users/5b0f3b1e8a3c4a579a1e2f0d6c8b9e11', 'userId'],
+      ['/concerts/abc/schedules', 'concertId'],
+      ['/concerts/0/schedules', 'concertId'],
+      ['/concerts/-1/schedules', 'concertId'],
+      ['/concerts/1.5/schedules', 'concertId'],
+      ['/concerts/99999999999/schedules', 'concertId'],
+      ['/concerts/1/schedules/x/seats', 'scheduleId'],
+    ])('should answer 400 VALIDATION_FAILED for GET %s', async (path, field) => {
+      const response = await request(http(app)).get(path);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([expect.objectContaining({ field })]);
+    });
+
+    it('should answer 404 ROUTE_NOT_FOUND for an unknown route', async () => {
+      expectProblem(await request(http(app)).get('/nothing/here'), 404, 'ROUTE_NOT_FOUND');
+    });
+  });
+
+  describe('POST /admin/concerts', () => {
+    it.each([
+      ['unknown field', { title: 'a', price: 1 }, 'price'],
+      ['missing title', { performer: 'x' }, 'title'],
+      ['title too long', { title: 'x'.repeat(201) }, 'title'],
+      ['performer wrong type', { title: 'a', performer: 7 }, 'performer'],
+    ])('should answer 400 VALIDATION_FAILED for %s', async (_case, body, field) => {
+      const response = await request(http(app))
+        .post('/admin/concerts')
+        .set('X-Admin-Key', ADMIN_KEY)
+        .send(body);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+    });
+
+    it('should check the admin key before the body', async () => {
+      const response = await request(http(app)).post('/admin/concerts').send({ bogus: true });
+      expectProblem(response, 401, 'ADMIN_KEY_INVALID');
+    });
+  });
+
+  describe('POST /admin/concerts/{id}/schedules', () => {
+    it.each([
+      ['seatCount 0', { seatCount: 0 }, 'seatCount'],
+      ['seatCount 501', { seatCount: 501 }, 'seatCount'],
+      ['seatCount fractional', { seatCount: 1.5 }, 'seatCount'],
+      ['seatCount as string', { seatCount: '10' }, 'seatCount'],
+      ['negative price', { price: -1 }, 'price'],
+      ['price too high', { price: 10_000_001 }, 'price'],
+      ['prices with a string', { seatCount: 2, prices: [1, 'x'] }, 'prices'],
+      ['prices of the wrong length', { seatCount: 3, prices: [1, 2] }, 'prices'],
+      ['date without zone', { startsAt: '2030-01-02T00:00:00' }, 'startsAt'],
+      ['date as number', { bookingOpensAt: 1_700_000_000_000 }, 'bookingOpensAt'],
+      ['impossible date', { startsAt: '2030-02-31T00:00:00Z' }, 'startsAt'],
+      [
+        'window closing before it opens',
+        { bookingClosesAt: '2029-12-31T00:00:00Z' },
+        'bookingClosesAt',
+      ],
+      ['unknown field', { venue: 'Olympic Hall' }, 'venue'],
+    ])('should answer 400 VALIDATION_FAILED for %s', async (_case, overrides, field) => {
+      const response = await request(http(app))
+        .post(`/admin/concerts/${concertId}/schedules`)
+        .set('X-Admin-Key', ADMIN_KEY)
+        .send({ ...validWindow, ...overrides });
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+    });
+  });
+});

@@ -1,0 +1,91 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createUser } from '../factories/catalogue.factory';
+import { http, startApp } from '../support/app';
+import { TcpProxy } from '../support/tcp-proxy';
+
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/**
+ * MySQL and Redis are reached through TCP proxies so an outage can be staged without stopping
+ * the servers other workers share: the app must answer 503 fast and recover on its own.
+ */
+describe('dependency outage (e2e)', () => {
+  let app: NestFastifyApplication;
+  let mysqlProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+
+  beforeAll(async () => {
+    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+    mysqlProxy = new TcpProxy(
+      process.env.DB_HOST ?? '127.0.0.1',
+      Number(process.env.DB_PORT ?? 3306),
+    );
+    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const [mysqlPort, redisPort] = await Promise.all([mysqlProxy.start(), redisProxy.start()]);
+    redisUrl.hostname = '127.0.0.1';
+    redisUrl.port = String(redisPort);
+    app = await startApp({
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(mysqlPort),
+      REDIS_URL: redisUrl.toString(),
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await Promise.all([mysqlProxy.cut(), redisProxy.cut()]);
+  });
+
+  it('should answer 503 within 2 s while MySQL is down and recover when it is back', async () => {
+    const user = await createUser(app);
+    await mysqlProxy.cut();
+
+    const started = Date.now();
+    const ready = await request(http(app)).get('/health/ready');
+    const read = await request(http(app)).get(`/users/${user.id}`);
+    const write = await request(http(app)).post('/users').send({ name: 'during outage' });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    for (const response of [ready, read, write]) {
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+    }
+    expect(read.headers['retry-after']).toBeDefined();
+    expect(JSON.stringify(read.body)).not.toMatch(/ECONNREFUSED|3306|127\.0\.0\.1/);
+
+    await mysqlProxy.restore();
+    await eventually(async () => {
+      await request(http(app)).get(`/users/${user.id}`).expect(200);
+      await request(http(app)).get('/health/ready').expect(200);
+    });
+  });
+
+  it('should report not-ready within 2 s while Redis is down and recover when it is back', async () => {
+    await redisProxy.cut();
+    const started = Date.now();
+    const ready = await request(http(app)).get('/health/ready');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toMatchObject({ redis: { status: 'down' }, mysql: { status: 'up' } });
+
+    await redisProxy.restore();
+    await eventually(() =>
+      request(http(app))
+        .get('/health/ready')
+        .expect(200)
+        .then(() => undefined),
+    );
+  });
+});
