@@ -6,20 +6,23 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {
-    ignores: [
-      'dist/**',
-      'coverage/**',
-      'node_modules/**',
-      'k6/**',
-      '*.js',
-      '*.mjs',
-      'bench-results/**',
-    ],
-  },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '*.js', '*.mjs', 'bench-results/**'] },
   eslint.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  // Plain JS: benchmarks (Node) and k6 scripts (k6 runtime globals), linted without type info.
   {
+    files: ['bench/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node }, sourceType: 'module' },
+  },
+  {
+    files: ['k6/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', console: 'readonly' },
+    },
+  },
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['**/*.ts'] })),
+  {
+    files: ['**/*.ts'],
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
@@ -31,7 +34,6 @@ export default tseslint.config(
         'error',
         { considerDefaultExhaustiveForUnions: true },
       ],
-      '@typescript-eslint/consistent-type-imports': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
@@ -62,7 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.ts', 'test/setup/**/*.ts', 'src/main.ts'],
+    files: ['src/scripts/**/*.ts', 'test/setup/**/*.ts', 'src/main.ts'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -9,7 +9,9 @@ import { HealthModule } from './common/health/health.module';
 import { RedisModule } from './common/redis/redis.module';
 import { CashModule } from './modules/cash/cash.module';
 import { ConcertModule } from './modules/concert/concert.module';
+import { PaymentModule } from './modules/payment/payment.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { ReservationModule } from './modules/reservation/reservation.module';
 import { UserModule } from './modules/user/user.module';
 
 @Module({})
@@ -52,6 +54,8 @@ export class AppModule {
         CashModule,
         ConcertModule,
         QueueModule,
+        ReservationModule,
+        PaymentModule,
       ],
     };
   }

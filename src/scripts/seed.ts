@@ -23,12 +23,16 @@ const DAY = 86_400_000;
 
 function seatPrices(seatCount: number): number[] {
   // Front rows cost more: a realistic spread for the demo UI.
-  return Array.from({ length: seatCount }, (_, i) => (i < 10 ? 150_000 : i < 30 ? 110_000 : 80_000));
+  return Array.from({ length: seatCount }, (_, i) =>
+    i < 10 ? 150_000 : i < 30 ? 110_000 : 80_000,
+  );
 }
 
 async function seed(): Promise<void> {
   process.env.JOBS_ENABLED = 'false';
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(), { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(), {
+    logger: ['error', 'warn'],
+  });
   try {
     const db = app.get(DataSource);
     const concerts = app.get(ConcertFacade);
@@ -47,11 +51,13 @@ async function seed(): Promise<void> {
     }
 
     for (const demo of DEMO_CONCERTS) {
-      const rows = await db.query<{ id: number }[]>('SELECT id FROM concerts WHERE title = ? LIMIT 1', [
-        demo.title,
-      ]);
+      const rows = await db.query<{ id: number }[]>(
+        'SELECT id FROM concerts WHERE title = ? LIMIT 1',
+        [demo.title],
+      );
       const concertId =
-        rows[0]?.id ?? (await concerts.createConcert({ title: demo.title, performer: demo.performer })).id;
+        rows[0]?.id ??
+        (await concerts.createConcert({ title: demo.title, performer: demo.performer })).id;
       const open = await concerts.listBookableSchedules(concertId);
       if (open.length > 0) continue;
       const now = Date.now();
@@ -65,7 +71,9 @@ async function seed(): Promise<void> {
       }
     }
 
-    const summary = await db.query<{ id: number; title: string }[]>('SELECT id, title FROM concerts ORDER BY id');
+    const summary = await db.query<{ id: number; title: string }[]>(
+      'SELECT id, title FROM concerts ORDER BY id',
+    );
     console.log('Demo users (use these ids for POST /queue/tokens):');
     for (const user of DEMO_USERS) console.log(`  ${user.id}  ${user.name}`);
     console.log('Concerts:');
