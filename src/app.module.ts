@@ -6,6 +6,7 @@ import { appConfig, AppConfig } from './common/config/configuration';
 import { ContextModule } from './common/context/context.module';
 import { DatabaseModule } from './common/database/database.module';
 import { HealthModule } from './common/health/health.module';
+import { MetricsModule } from './common/metrics/metrics.module';
 import { RedisModule } from './common/redis/redis.module';
 import { CashModule } from './modules/cash/cash.module';
 import { ConcertModule } from './modules/concert/concert.module';
@@ -50,6 +51,7 @@ export class AppModule {
         RedisModule,
         ScheduleModule.forRoot(),
         HealthModule,
+        MetricsModule,
         UserModule,
         CashModule,
         ConcertModule,

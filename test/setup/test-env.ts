@@ -13,3 +13,5 @@ process.env.ADMIN_API_KEY = 'test-admin-key';
 process.env.LOG_LEVEL ??= 'silent';
 // Background jobs are driven explicitly by the tests that need them.
 process.env.JOBS_ENABLED = 'false';
+// Several apps per test file share one MySQL; small pools keep the connection count sane.
+process.env.DB_POOL_SIZE ??= '10';
