@@ -69,10 +69,28 @@ export async function api(url, method, path, body, headers = {}) {
   };
 }
 
+// Set by bench/run.mjs --instances 3: a load aimed at the first instance is spread round-robin
+// over all of them (autocannon takes a list of URLs and deals connections out in turn).
+const TARGETS = process.env.BENCH_TARGETS ? process.env.BENCH_TARGETS.split(',') : undefined;
+
+function fanOut(options) {
+  const primary = TARGETS?.[0];
+  if (!primary || typeof options.url !== 'string' || !options.url.startsWith(primary)) {
+    return options;
+  }
+  const path = options.url.slice(primary.length);
+  const connections = options.connections ?? 50;
+  return {
+    ...options,
+    url: TARGETS.map((origin) => origin + path),
+    connections: Math.ceil(connections / TARGETS.length) * TARGETS.length,
+  };
+}
+
 /** Runs autocannon and returns a summary row: req/s, latency percentiles, statuses. */
 export async function load(name, options) {
   const statuses = {};
-  const instance = autocannon({ connections: 50, duration: 10, ...options });
+  const instance = autocannon(fanOut({ connections: 50, duration: 10, ...options }));
   instance.on('response', (_client, statusCode) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
   });

@@ -5,10 +5,20 @@ import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
+import { overloadConfig, OverloadConfig } from './common/config/configuration';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { installOverloadProtection } from './common/http/overload-protection';
 import { createValidationPipe } from './common/http/validation';
+import { installHttpMetrics } from './common/metrics/http-metrics';
+import { MetricsService } from './common/metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/**
+ * Accept queue for new connections. An on-sale burst opens thousands of connections at once; past
+ * Node's default (511) the kernel drops SYNs and clients wait 1 s, 3 s, 7 s to retry, which looks
+ * like a hang. Capped by net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function buildOpenApiDocument(app: NestFastifyApplication) {
@@ -53,6 +63,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
     void reply.header('X-Request-Id', request.id);
     done();
   });
+  // Metrics first so they see every response, including the 503s of the overload guard.
+  const metrics = app.get(MetricsService);
+  installHttpMetrics(fastify, metrics);
+  installOverloadProtection(app, app.get<OverloadConfig>(overloadConfig.KEY), metrics);
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());

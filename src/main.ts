@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { ConfigService } from '@nestjs/config';
-import { createApp } from './app.factory';
+import { createApp, LISTEN_BACKLOG } from './app.factory';
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();
   const port = app.get(ConfigService).getOrThrow<number>('app.port');
-  await app.listen({ port, host: '0.0.0.0' });
+  await app.listen({ port, host: '0.0.0.0', backlog: LISTEN_BACKLOG });
 }
 
 bootstrap().catch((error: unknown) => {

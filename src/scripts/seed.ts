@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
+import { CashService } from '../modules/cash/domain/cash.service';
 import { ConcertFacade } from '../modules/concert/application/concert.facade';
 
 /**
@@ -12,6 +14,9 @@ const DEMO_USERS = Array.from({ length: 5 }, (_, i) => ({
   id: `00000000-0000-4000-8000-00000000000${i + 1}`,
   name: `Demo User ${i + 1}`,
 }));
+
+/** Enough for a few seats; a single charge may add at most 1,000,000 KRW. */
+const DEMO_STARTING_BALANCE = 1_000_000;
 
 const DEMO_CONCERTS = [
   { title: 'IU 2026 HEREH World Tour', performer: 'IU', prices: [] as number[] },
@@ -36,6 +41,8 @@ async function seed(): Promise<void> {
   try {
     const db = app.get(DataSource);
     const concerts = app.get(ConcertFacade);
+    const cash = app.get(CashService);
+    const txHost = app.get(TransactionHost);
 
     for (const user of DEMO_USERS) {
       await db.query(
@@ -48,6 +55,9 @@ async function seed(): Promise<void> {
          ON DUPLICATE KEY UPDATE user_id = user_id`,
         [user.id],
       );
+      // Through the cash service so the ledger gets its CHARGE row; a wallet that has ever moved
+      // (an earlier seed, or a demo user who already paid) is left alone.
+      await txHost.withTransaction(() => cash.chargeIfNeverUsed(user.id, DEMO_STARTING_BALANCE));
     }
 
     for (const demo of DEMO_CONCERTS) {

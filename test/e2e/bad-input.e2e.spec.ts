@@ -1,7 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createConcert } from '../factories/catalogue.factory';
+import { createConcert, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, startApp } from '../support/app';
+import { activeTokenFor } from '../support/queue';
 
 /**
  * Every endpoint of the foundation rejects bad input with a 4xx problem+json and a stable code,
@@ -10,10 +11,12 @@ import { ADMIN_KEY, http, startApp } from '../support/app';
 describe('bad input (e2e)', () => {
   let app: NestFastifyApplication;
   let concertId: number;
+  let queueToken: string;
 
   beforeAll(async () => {
     app = await startApp();
     concertId = (await createConcert(app)).id;
+    queueToken = await activeTokenFor(app, (await createUser(app)).id);
   });
 
   afterAll(async () => {
@@ -99,14 +102,63 @@ describe('bad input (e2e)', () => {
       ['/concerts/99999999999/schedules', 'concertId'],
       ['/concerts/1/schedules/x/seats', 'scheduleId'],
     ])('should answer 400 VALIDATION_FAILED for GET %s', async (path, field) => {
-      const response = await request(http(app)).get(path);
+      // The catalogue paths need an ACTIVE token (the guard runs before the id pipes).
+      const response = await request(http(app)).get(path).set('Queue-Token', queueToken);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([expect.objectContaining({ field })]);
+    });
+
+    it('should answer 401 QUEUE_TOKEN_INVALID before validating ids when the token is missing', async () => {
+      for (const path of ['/concerts/abc/schedules', '/concerts/1/schedules/x/seats']) {
+        expectProblem(await request(http(app)).get(path), 401, 'QUEUE_TOKEN_INVALID');
+      }
     });
 
     it('should answer 404 ROUTE_NOT_FOUND for an unknown route', async () => {
       expectProblem(await request(http(app)).get('/nothing/here'), 404, 'ROUTE_NOT_FOUND');
     });
+  });
+
+  describe('queue', () => {
+    it.each([
+      ['unknown field', { userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11', vip: true }, 'vip'],
+      ['missing userId', {}, 'userId'],
+      ['non-UUID userId', { userId: 'not-a-uuid' }, 'userId'],
+      ['numeric userId', { userId: 42 }, 'userId'],
+      ['over-long userId', { userId: 'a'.repeat(5000) }, 'userId'],
+    ])(
+      'should answer 400 VALIDATION_FAILED on POST /queue/tokens for %s',
+      async (_case, body, field) => {
+        const response = await request(http(app)).post('/queue/tokens').send(body);
+        expectProblem(response, 400, 'VALIDATION_FAILED');
+        expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+      },
+    );
+
+    it('should answer 404 USER_NOT_FOUND on POST /queue/tokens for an unknown user', async () => {
+      const response = await request(http(app))
+        .post('/queue/tokens')
+        .send({ userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11' })
+        .expect(404)
+        .expect('Content-Type', /application\/problem\+json/);
+      // Not expectProblem: its leak check's /ER_/ would match the code USER_NOT_FOUND itself.
+      expect(response.body).toMatchObject({ status: 404, code: 'USER_NOT_FOUND' });
+    });
+
+    it.each([
+      ['missing', undefined],
+      ['malformed', 'abc'],
+      ['over-long', 'a'.repeat(8000)],
+      ['odd characters', '3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e1;'],
+      ['unknown', '3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e11'],
+    ])(
+      'should answer 401 QUEUE_TOKEN_INVALID on GET /queue/status for a %s token',
+      async (_case, token) => {
+        const call = request(http(app)).get('/queue/status');
+        if (token !== undefined) void call.set('Queue-Token', token);
+        expectProblem(await call, 401, 'QUEUE_TOKEN_INVALID');
+      },
+    );
   });
 
   describe('POST /admin/concerts', () => {

@@ -1,14 +1,20 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createConcert, createSchedule } from '../factories/catalogue.factory';
+import { createConcert, createSchedule, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, sql, startApp } from '../support/app';
+import { activeTokenFor } from '../support/queue';
 
 describe('users and catalogue (e2e)', () => {
   let app: NestFastifyApplication;
+  let queueToken: string;
 
   beforeAll(async () => {
     app = await startApp();
+    queueToken = await activeTokenFor(app, (await createUser(app)).id);
   });
+
+  /** GET on an [active token] endpoint with this file's ACTIVE token. */
+  const getActive = (path: string) => request(http(app)).get(path).set('Queue-Token', queueToken);
 
   afterAll(async () => {
     await app.close();
@@ -66,9 +72,9 @@ describe('users and catalogue (e2e)', () => {
       expect.objectContaining({ id: concert.id, title: 'IU Golden Hour' }),
     );
 
-    const seats = await request(http(app))
-      .get(`/concerts/${concert.id}/schedules/${schedule.id}/seats`)
-      .expect(200);
+    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`).expect(
+      200,
+    );
     expect(seats.body).toHaveLength(5);
     expect(seats.body[0]).toEqual({
       id: schedule.seats[0].id,
@@ -107,7 +113,7 @@ describe('users and catalogue (e2e)', () => {
       seatCount: 1,
     });
 
-    const response = await request(http(app)).get(`/concerts/${concert.id}/schedules`).expect(200);
+    const response = await getActive(`/concerts/${concert.id}/schedules`).expect(200);
     expect(response.body.map((s: { id: number }) => s.id)).toEqual([sooner.id, later.id]);
     expect(response.body[0]).toEqual({
       id: sooner.id,
@@ -134,15 +140,15 @@ describe('users and catalogue (e2e)', () => {
       `UPDATE seats SET status = 'HELD', hold_expires_at = UTC_TIMESTAMP(3) + INTERVAL 5 MINUTE WHERE id = ?`,
       [second.id],
     );
-    const seats = await request(http(app))
-      .get(`/concerts/${concert.id}/schedules/${schedule.id}/seats`)
-      .expect(200);
+    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`).expect(
+      200,
+    );
     expect(seats.body.map((s: { status: string }) => s.status)).toEqual([
       'AVAILABLE',
       'HELD',
       'AVAILABLE',
     ]);
-    const schedules = await request(http(app)).get(`/concerts/${concert.id}/schedules`).expect(200);
+    const schedules = await getActive(`/concerts/${concert.id}/schedules`).expect(200);
     expect(schedules.body[0].availableSeats).toBe(2);
   });
 
@@ -150,12 +156,12 @@ describe('users and catalogue (e2e)', () => {
     const concert = await createConcert(app);
     const other = await createConcert(app);
     const schedule = await createSchedule(app, other.id, { seatCount: 1 });
-    const missing = await request(http(app)).get('/concerts/2000000000/schedules').expect(404);
+    const missing = await getActive('/concerts/2000000000/schedules').expect(404);
     expect(missing.body.code).toBe('CONCERT_NOT_FOUND');
     // A schedule of another concert is not found under this concert.
-    const foreign = await request(http(app))
-      .get(`/concerts/${concert.id}/schedules/${schedule.id}/seats`)
-      .expect(404);
+    const foreign = await getActive(
+      `/concerts/${concert.id}/schedules/${schedule.id}/seats`,
+    ).expect(404);
     expect(foreign.body.code).toBe('SCHEDULE_NOT_FOUND');
     const admin = await request(http(app))
       .post('/admin/concerts/2000000000/schedules')
@@ -167,6 +173,46 @@ describe('users and catalogue (e2e)', () => {
       })
       .expect(404);
     expect(admin.body.code).toBe('CONCERT_NOT_FOUND');
+  });
+
+  it('should answer 401 QUEUE_TOKEN_INVALID on schedules and seats without a live token', async () => {
+    const concert = await createConcert(app);
+    const schedule = await createSchedule(app, concert.id, { seatCount: 1 });
+    const paths = [
+      `/concerts/${concert.id}/schedules`,
+      `/concerts/${concert.id}/schedules/${schedule.id}/seats`,
+    ];
+    const unknown = '3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e11';
+    for (const path of paths) {
+      for (const token of [undefined, unknown, 'not-a-token', 'x'.repeat(5000)]) {
+        const call = request(http(app)).get(path);
+        if (token !== undefined) void call.set('Queue-Token', token);
+        const response = await call.expect(401);
+        expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(response.body).toMatchObject({ status: 401, code: 'QUEUE_TOKEN_INVALID' });
+      }
+    }
+  });
+
+  it('should answer 403 QUEUE_TOKEN_NOT_ACTIVE on schedules and seats when the token is WAITING', async () => {
+    const concert = await createConcert(app);
+    const schedule = await createSchedule(app, concert.id, { seatCount: 1 });
+    const user = await createUser(app);
+    const issued = await request(http(app))
+      .post('/queue/tokens')
+      .send({ userId: user.id })
+      .expect(201);
+    expect(issued.body.status).toBe('WAITING');
+    for (const path of [
+      `/concerts/${concert.id}/schedules`,
+      `/concerts/${concert.id}/schedules/${schedule.id}/seats`,
+    ]) {
+      const response = await request(http(app))
+        .get(path)
+        .set('Queue-Token', issued.body.token)
+        .expect(403);
+      expect(response.body).toMatchObject({ status: 403, code: 'QUEUE_TOKEN_NOT_ACTIVE' });
+    }
   });
 
   it('should reject admin calls without the right key, in constant shape', async () => {
@@ -188,6 +234,8 @@ describe('users and catalogue (e2e)', () => {
         '/users',
         '/users/{userId}',
         '/concerts',
+        '/queue/tokens',
+        '/queue/status',
         '/admin/concerts/{concertId}/schedules',
       ]),
     );

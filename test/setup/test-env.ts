@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
 
-// Runs in each worker before each test file. A database per worker (created and migrated by the
-// app on boot, dropped in global teardown) and a Redis key prefix per test file let files run
-// in parallel without seeing each other's state.
+// Runs in each worker before each test file. Every test file gets its own database (created and
+// migrated by the app on boot, dropped in global teardown) and its own Redis key prefix, so files
+// run in parallel and the whole-database invariant checks see only their own file's data.
 const runId = process.env.TEST_RUN_ID ?? 'local';
 const worker = process.env.JEST_WORKER_ID ?? '1';
+const file = randomBytes(3).toString('hex');
 
 process.env.NODE_ENV = 'test';
-process.env.DB_NAME = `concert_test_${runId}_${worker}`;
-process.env.REDIS_KEY_PREFIX = `test:${runId}:${worker}:${randomBytes(3).toString('hex')}:`;
+process.env.DB_NAME = `concert_test_${runId}_${worker}_${file}`;
+process.env.REDIS_KEY_PREFIX = `test:${runId}:${worker}:${file}:`;
 process.env.ADMIN_API_KEY = 'test-admin-key';
 process.env.LOG_LEVEL ??= 'silent';
 // Background jobs are driven explicitly by the tests that need them.
 process.env.JOBS_ENABLED = 'false';
 // Several apps per test file share one MySQL; small pools keep the connection count sane.
 process.env.DB_POOL_SIZE ??= '10';
+// Tests fire bursts of parallel requests at one app on purpose; load shedding would turn those
+// into 503s. The overload e2e test sets its own limits.
+process.env.OVERLOAD_MAX_IN_FLIGHT ??= '0';
+process.env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS ??= '0';

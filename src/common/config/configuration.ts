@@ -47,6 +47,16 @@ export const reservationConfig = registerAs('reservation', () => {
   return {
     holdSeconds: e.RESERVATION_HOLD_SECONDS,
     maxHoldsPerUser: e.RESERVATION_MAX_HOLDS_PER_USER,
+    seatLock: e.RESERVATION_SEAT_LOCK,
+  };
+});
+
+export const overloadConfig = registerAs('overload', () => {
+  const e = env();
+  return {
+    maxInFlight: e.OVERLOAD_MAX_IN_FLIGHT,
+    maxEventLoopDelayMs: e.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+    retryAfterSeconds: e.OVERLOAD_RETRY_AFTER_SECONDS,
   };
 });
 
@@ -55,5 +65,13 @@ export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type ReservationConfig = ConfigType<typeof reservationConfig>;
+export type OverloadConfig = ConfigType<typeof overloadConfig>;
 
-export const allConfigs = [appConfig, databaseConfig, redisConfig, queueConfig, reservationConfig];
+export const allConfigs = [
+  appConfig,
+  databaseConfig,
+  redisConfig,
+  queueConfig,
+  reservationConfig,
+  overloadConfig,
+];

@@ -108,6 +108,14 @@ export class EnvironmentVariables {
   @Max(50)
   RESERVATION_MAX_HOLDS_PER_USER = 4;
 
+  /**
+   * The Redis lock that shields MySQL from a stampede on one seat. `off` leaves the database fence
+   * alone (the concurrency tests prove it suffices); production keeps `redis`.
+   */
+  @IsOptional()
+  @IsIn(['redis', 'off'])
+  RESERVATION_SEAT_LOCK: 'redis' | 'off' = 'redis';
+
   /** Background jobs (admission, hold release) can be switched off, e.g. on API-only replicas. */
   @IsOptional()
   @IsIn(['true', 'false'])
@@ -116,6 +124,35 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /**
+   * Load shedding: requests in progress on this instance above which new ones get an immediate 503
+   * with Retry-After instead of queueing (0 = off). Little's law: capacity × target latency
+   * (8,000 req/s × 30 ms ≈ 240); it also keeps DB-bound bursts off the connection pool's queue.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  OVERLOAD_MAX_IN_FLIGHT = 256;
+
+  /**
+   * Smoothed event-loop lag (ms) above which new requests get 503 (0 = off). A last resort, set
+   * high on purpose: answering a 503 costs about as much CPU as a status poll, so shedding on a
+   * low lag only trades answers for refusals (docs/adr/0007-observability.md).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 1000;
+
+  /** Retry-After (s) sent with the overload 503. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600)
+  OVERLOAD_RETRY_AFTER_SECONDS = 1;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {

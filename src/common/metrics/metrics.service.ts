@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Business counters; each module increments its own. Names follow Prometheus conventions. */
 export const BUSINESS_COUNTERS = {
@@ -22,6 +22,17 @@ export const BUSINESS_GAUGES = {
   queue_active_users: 'Users currently ACTIVE',
 } as const;
 
+/** Why a request was shed before reaching a handler (see src/common/http/overload-protection.ts). */
+export type OverloadReason = 'in_flight' | 'event_loop_delay';
+
+export interface OverloadReaders {
+  inFlight: () => number;
+  eventLoopDelayMs: () => number;
+}
+
+// Latency buckets around the targets: queue calls p99 ≤ 30 ms, payments p99 ≤ 100 ms.
+const HTTP_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 export type BusinessCounter = keyof typeof BUSINESS_COUNTERS;
 export type BusinessGauge = keyof typeof BUSINESS_GAUGES;
 
@@ -35,8 +46,43 @@ export class MetricsService {
   private readonly counters = new Map<BusinessCounter, Counter>();
   private readonly gaugeCollectors = new Map<BusinessGauge, () => Promise<number> | number>();
 
+  // HTTP metrics are labelled by route pattern (`/reservations/:id`), never by raw URL, so the
+  // number of series stays bounded whatever clients send.
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status (its _count is the request rate)',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: HTTP_LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly httpErrors = new Counter({
+    name: 'http_errors_total',
+    help: 'problem+json responses by stable error code and route pattern',
+    labelNames: ['code', 'route'] as const,
+    registers: [this.registry],
+  });
+  private readonly overloadRejections = new Counter({
+    name: 'http_overload_rejections_total',
+    help: 'Requests shed with 503 before reaching a handler, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private overloadRead: OverloadReaders = { inFlight: () => 0, eventLoopDelayMs: () => 0 };
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const inFlight: Gauge = new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'Requests in progress on this instance',
+      registers: [this.registry],
+      collect: () => inFlight.set(this.overloadRead.inFlight()),
+    });
+    const loopDelay: Gauge = new Gauge({
+      name: 'http_event_loop_delay_seconds',
+      help: 'Mean event-loop delay over the last sample, as the overload guard sees it',
+      registers: [this.registry],
+      collect: () => loopDelay.set(this.overloadRead.eventLoopDelayMs() / 1000),
+    });
     for (const [name, help] of Object.entries(BUSINESS_COUNTERS)) {
       this.counters.set(
         name as BusinessCounter,
@@ -64,5 +110,22 @@ export class MetricsService {
 
   setGaugeCollector(gauge: BusinessGauge, read: () => Promise<number> | number): void {
     this.gaugeCollectors.set(gauge, read);
+  }
+
+  observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.labels(method, route, String(status)).observe(seconds);
+  }
+
+  countErrorCode(code: string, route: string): void {
+    this.httpErrors.labels(code, route).inc();
+  }
+
+  countOverloadRejection(reason: OverloadReason): void {
+    this.overloadRejections.labels(reason).inc();
+  }
+
+  /** Registered by the overload guard, which owns both signals. */
+  setOverloadReaders(readers: OverloadReaders): void {
+    this.overloadRead = readers;
   }
 }

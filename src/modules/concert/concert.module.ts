@@ -3,7 +3,10 @@ import { QueueModule } from '../queue/queue.module';
 import { ConcertFacade } from './application/concert.facade';
 import { ConcertRepository } from './domain/concert.repository';
 import { ConcertService } from './domain/concert.service';
+import { SeatRepository } from './domain/seat.repository';
+import { SeatService } from './domain/seat.service';
 import { ConcertTypeOrmRepository } from './infrastructure/concert.typeorm-repository';
+import { SeatTypeOrmRepository } from './infrastructure/seat.typeorm-repository';
 import { AdminConcertController } from './presentation/admin-concert.controller';
 import { ConcertController } from './presentation/concert.controller';
 
@@ -14,7 +17,9 @@ import { ConcertController } from './presentation/concert.controller';
     ConcertFacade,
     ConcertService,
     { provide: ConcertRepository, useClass: ConcertTypeOrmRepository },
+    SeatService,
+    { provide: SeatRepository, useClass: SeatTypeOrmRepository },
   ],
-  exports: [ConcertService],
+  exports: [ConcertService, SeatService],
 })
 export class ConcertModule {}

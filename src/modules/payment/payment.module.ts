@@ -1,4 +1,35 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../../common/idempotency/idempotency.module';
+import { CashModule } from '../cash/cash.module';
+import { ConcertModule } from '../concert/concert.module';
+import { QueueModule } from '../queue/queue.module';
+import { ReservationModule } from '../reservation/reservation.module';
+import { UserModule } from '../user/user.module';
+import { CheckoutUseCase } from './application/checkout.use-case';
+import { PaymentFacade } from './application/payment.facade';
+import { PaymentRepository } from './domain/payment.repository';
+import { PaymentService } from './domain/payment.service';
+import { PaymentTypeOrmRepository } from './infrastructure/payment.typeorm-repository';
+import { PaymentController } from './presentation/payment.controller';
+import { PaymentQueueTokenGuard } from './presentation/payment-queue-token.guard';
 
-@Module({})
+@Module({
+  imports: [
+    ReservationModule,
+    ConcertModule,
+    CashModule,
+    QueueModule,
+    UserModule,
+    IdempotencyModule,
+  ],
+  controllers: [PaymentController],
+  providers: [
+    PaymentFacade,
+    CheckoutUseCase,
+    PaymentService,
+    PaymentQueueTokenGuard,
+    { provide: PaymentRepository, useClass: PaymentTypeOrmRepository },
+  ],
+  exports: [PaymentService],
+})
 export class PaymentModule {}

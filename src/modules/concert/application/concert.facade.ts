@@ -1,4 +1,5 @@
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { Concert, NewConcert, ScheduleSummary, SeatView } from '../domain/concert';
 import { ConcertService } from '../domain/concert.service';
@@ -6,7 +7,10 @@ import { SchedulePlanInput } from '../domain/schedule-plan';
 
 @Injectable()
 export class ConcertFacade {
-  constructor(private readonly concerts: ConcertService) {}
+  constructor(
+    private readonly concerts: ConcertService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {}
 
   listConcerts(): Promise<Concert[]> {
     return this.concerts.listConcerts();
@@ -25,13 +29,14 @@ export class ConcertFacade {
   }
 
   /** The schedule and all of its seats appear together or not at all. */
-  @Transactional()
-  async putScheduleOnSale(
+  putScheduleOnSale(
     concertId: number,
     input: SchedulePlanInput,
   ): Promise<{ schedule: ScheduleSummary; seats: SeatView[] }> {
-    const schedule = await this.concerts.createSchedule(concertId, input);
-    const seats = await this.concerts.listSeats(concertId, schedule.id);
-    return { schedule, seats };
+    return this.txHost.withTransaction(async () => {
+      const schedule = await this.concerts.createSchedule(concertId, input);
+      const seats = await this.concerts.listSeats(concertId, schedule.id);
+      return { schedule, seats };
+    });
   }
 }

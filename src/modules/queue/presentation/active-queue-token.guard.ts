@@ -1,5 +1,6 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { QueueService } from '../domain/queue.service';
 
 /** The queue entry that let a request through; handlers scope every query to its user. */
 export interface QueuePass {
@@ -12,17 +13,23 @@ export const QUEUE_TOKEN_HEADER = 'queue-token';
 export type RequestWithQueuePass = FastifyRequest & { queuePass?: QueuePass };
 
 /**
- * Hook for endpoints marked [active token] in the contract. The queue feature fills it in:
- * it must reject a missing/unknown/expired token (401) and a WAITING one (403), and put the
- * token's user on `request.queuePass`. Until then the catalogue endpoints stay open.
+ * Guards every endpoint marked [active token] in the contract: a missing, malformed, unknown or
+ * expired token → 401 QUEUE_TOKEN_INVALID, a WAITING one → 403 QUEUE_TOKEN_NOT_ACTIVE. On success
+ * the token's user is on `request.queuePass`. It calls the queue's exported domain service (not a
+ * facade) because other modules use this guard and a module exports domain services only.
  */
 @Injectable()
 export class ActiveQueueTokenGuard implements CanActivate {
-  canActivate(_context: ExecutionContext): boolean {
+  constructor(private readonly queue: QueueService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<RequestWithQueuePass>();
+    request.queuePass = await this.queue.authorizeActive(request.headers[QUEUE_TOKEN_HEADER]);
     return true;
   }
 }
 
+/** The pass the guard put on the request; only valid behind ActiveQueueTokenGuard. */
 export const ActiveQueuePass = createParamDecorator(
   (_data: unknown, context: ExecutionContext): QueuePass | undefined =>
     context.switchToHttp().getRequest<RequestWithQueuePass>().queuePass,

@@ -1,4 +1,5 @@
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { CashService } from '../../cash/domain/cash.service';
 import { User } from '../domain/user';
@@ -9,14 +10,16 @@ export class UserFacade {
   constructor(
     private readonly users: UserService,
     private readonly cash: CashService,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
   ) {}
 
   /** A new user starts with an empty wallet, created in the same transaction. */
-  @Transactional()
-  async register(name: string): Promise<User> {
-    const user = await this.users.register(name);
-    await this.cash.openWallet(user.id);
-    return user;
+  register(name: string): Promise<User> {
+    return this.txHost.withTransaction(async () => {
+      const user = await this.users.register(name);
+      await this.cash.openWallet(user.id);
+      return user;
+    });
   }
 
   getUser(userId: string): Promise<User> {

@@ -20,6 +20,11 @@ export class UserService {
     return user;
   }
 
+  /** The registered users among `ids`; lets a caller check a burst of users in one query. */
+  async findExisting(ids: string[]): Promise<Set<string>> {
+    return new Set(await this.users.findExistingIds(ids));
+  }
+
   async assertExists(id: string): Promise<void> {
     if (!(await this.users.exists(id))) {
       throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${id} does not exist.`);

@@ -36,6 +36,15 @@ export class UserTypeOrmRepository extends UserRepository {
     const rows: unknown[] = await this.txHost.tx.query('SELECT 1 FROM users WHERE id = ?', [id]);
     return rows.length > 0;
   }
+
+  async findExistingIds(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string }[] = await this.txHost.tx.query(
+      'SELECT id FROM users WHERE id IN (?)',
+      [ids],
+    );
+    return rows.map((row) => row.id);
+  }
 }
 
 function toModel(row: UserRow): User {

@@ -1,0 +1,289 @@
+// The full checkout flow on one built instance: many fans, each with an ACTIVE token and enough
+// cash, hold one seat of a large (500-seat) schedule and pay for it. Every autocannon connection
+// loops hold → pay with a fresh fan each time (a payment retires its payer's token), so every
+// payment is a real one: row locks, debit + ledger row, receipt, CONFIRMED, SOLD, token expiry.
+// The payment step and the hold step are reported as separate rows (latencies split per step).
+// A second load pays seats held beforehand (holds not measured): the payment endpoint alone.
+// Usage: npm run bench:pay   (env: BENCH_DURATION seconds, default 10; BENCH_PAY_USERS, 16000)
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ADMIN_KEY, api, printTable, startServer } from './lib.mjs';
+import autocannon from 'autocannon';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+// Enough fans for both loads at about the target rate; each fan pays once.
+const USERS = Number(process.env.BENCH_PAY_USERS ?? 16_000);
+const SEATS_PER_SCHEDULE = 500;
+const PRICE = 50_000;
+const CONNECTIONS = 50;
+
+/** Everyone admitted at once, and holds/tokens that outlive setup + run. */
+export const serverEnv = {
+  QUEUE_MAX_ACTIVE_USERS: '1000000',
+  QUEUE_ADMIT_PER_SECOND: '100000',
+  QUEUE_ACTIVE_TTL_SECONDS: '3600',
+  RESERVATION_HOLD_SECONDS: '900',
+};
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** Calls `fn(item, index)` on every item, `width` at a time. */
+async function inBatches(items, width, fn) {
+  const out = [];
+  for (let start = 0; start < items.length; start += width) {
+    const batch = items.slice(start, start + width);
+    out.push(...(await Promise.all(batch.map((item, i) => fn(item, start + i)))));
+  }
+  return out;
+}
+
+async function expectStatus(call, expected, what) {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const response = await call();
+    if (expected.includes(response.status)) return response;
+    if (response.status !== 503) {
+      throw new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} kept answering 503`);
+}
+
+async function setUp(url) {
+  const indexes = Array.from({ length: USERS }, (_, i) => i);
+  console.error(`[bench:pay] creating ${USERS} fans with cash and ACTIVE tokens`);
+  const fans = await inBatches(indexes, 100, async (i) => {
+    const user = await expectStatus(
+      () => api(url, 'POST', '/users', { name: `pay-bench ${i}` }),
+      [201],
+      'POST /users',
+    );
+    const userId = user.body.id;
+    await expectStatus(
+      () => api(url, 'POST', `/users/${userId}/cash/charges`, { amount: PRICE }),
+      [200],
+      'charge',
+    );
+    const token = await expectStatus(
+      () => api(url, 'POST', '/queue/tokens', { userId }),
+      [200, 201],
+      'POST /queue/tokens',
+    );
+    return { userId, token: token.body.token };
+  });
+
+  const schedules = Math.ceil(USERS / SEATS_PER_SCHEDULE);
+  console.error(`[bench:pay] creating ${schedules} schedules of ${SEATS_PER_SCHEDULE} seats`);
+  const concert = await api(
+    url,
+    'POST',
+    '/admin/concerts',
+    { title: 'Pay bench' },
+    {
+      'x-admin-key': ADMIN_KEY,
+    },
+  );
+  const now = Date.now();
+  const seats = [];
+  for (let s = 0; s < schedules; s++) {
+    const schedule = await expectStatus(
+      () =>
+        api(
+          url,
+          'POST',
+          `/admin/concerts/${concert.body.id}/schedules`,
+          {
+            startsAt: new Date(now + 30 * 86_400_000 + s * 3_600_000).toISOString(),
+            bookingOpensAt: new Date(now - 3_600_000).toISOString(),
+            bookingClosesAt: new Date(now + 20 * 86_400_000).toISOString(),
+            seatCount: SEATS_PER_SCHEDULE,
+            price: PRICE,
+          },
+          { 'x-admin-key': ADMIN_KEY },
+        ),
+      [201],
+      'POST schedule',
+    );
+    for (const seat of schedule.body.seats)
+      seats.push({ scheduleId: schedule.body.id, seatId: seat.id });
+  }
+
+  // The admission job (every instance, each second) lets the whole line in; wait for the last fan.
+  const last = fans.at(-1);
+  for (let attempt = 0; ; attempt++) {
+    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': last.token });
+    if (status.body?.status === 'ACTIVE') break;
+    if (attempt > 100) throw new Error('fans were not admitted');
+    await sleep(200);
+  }
+  return { fans, seats };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (ms) => Math.round(ms * 100) / 100;
+
+function row(name, step, seconds) {
+  const sorted = [...step.latencies].sort((a, b) => a - b);
+  return {
+    name,
+    requests: sorted.length,
+    rps: Math.round(sorted.length / seconds),
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    statuses: step.statuses,
+    errors: step.errors,
+  };
+}
+
+export async function run({ url, duration = DURATION }) {
+  const { fans, seats } = await setUp(url);
+  const flow = await holdThenPay(url, fans, seats, duration);
+  // At most 8,000 pre-held payments: ~10 s at the target rate.
+  const end = Math.min(fans.length, flow.used + 8_000);
+  const payOnly = await payPreHeld(url, fans.slice(flow.used, end), seats.slice(flow.used, end));
+  return [...flow.rows, payOnly];
+}
+
+/** Each connection loops hold → pay with the next fresh fan, for `duration` seconds. */
+async function holdThenPay(url, fans, seats, duration) {
+  let next = 0;
+  const steps = {
+    hold: { latencies: [], statuses: {}, errors: 0 },
+    pay: { latencies: [], statuses: {}, errors: 0 },
+  };
+  // Connections send one request at a time, so each one's responses alternate hold, pay, hold...
+  const stepOf = new Map();
+
+  console.error(`[bench:pay] hold → pay for ${duration} s with ${CONNECTIONS} connections`);
+  const started = Date.now();
+  const instance = autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request, context) => {
+          const i = next++;
+          const fan = fans[i % fans.length];
+          context.fan = fan;
+          return {
+            ...request,
+            path: '/reservations',
+            headers: { ...JSON_HEADERS, 'queue-token': fan.token },
+            body: JSON.stringify(seats[i % seats.length]),
+          };
+        },
+        onResponse: (status, body, context) => {
+          context.reservationId = status === 201 ? JSON.parse(body).id : 0;
+        },
+      },
+      {
+        method: 'POST',
+        setupRequest: (request, context) => ({
+          ...request,
+          path: '/payments',
+          headers: { ...JSON_HEADERS, 'queue-token': context.fan.token },
+          // A failed hold leaves id 0: the payment then answers 400 and is counted as such.
+          body: JSON.stringify({ reservationIds: [context.reservationId] }),
+        }),
+      },
+    ],
+  });
+  instance.on('response', (client, statusCode, _bytes, responseTime) => {
+    const step = stepOf.get(client) === 'hold' ? 'pay' : 'hold';
+    stepOf.set(client, step);
+    steps[step].latencies.push(responseTime);
+    steps[step].statuses[statusCode] = (steps[step].statuses[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const seconds = (Date.now() - started) / 1000;
+  steps.pay.errors = result.errors + result.timeouts;
+  if (next > fans.length) {
+    console.error(`[bench:pay] ran out of fresh fans (${fans.length}); raise BENCH_PAY_USERS`);
+  }
+
+  const pay = row(
+    `pay (hold → pay flow, ${SEATS_PER_SCHEDULE}-seat schedules)`,
+    steps.pay,
+    seconds,
+  );
+  const hold = row('hold (flow step before each pay)', steps.hold, seconds);
+  report('hold → pay flow', pay, seconds);
+  // Requests still in flight at the stop may take a few more fans and seats: leave a margin.
+  return { rows: [pay, hold], used: Math.min(fans.length, next + 1_000) };
+}
+
+/** Holds a seat for each given fan (not measured), then pays all of them under load. */
+async function payPreHeld(url, fans, seats) {
+  console.error(`[bench:pay] holding a seat for each of ${fans.length} remaining fans`);
+  const holds = await inBatches(fans, 100, async (fan, i) => {
+    const hold = await api(url, 'POST', '/reservations', seats[i], { 'queue-token': fan.token });
+    if (hold.status === 201) {
+      return { token: fan.token, body: JSON.stringify({ reservationIds: [hold.body.id] }) };
+    }
+    console.error(
+      `[bench:pay] a setup hold answered ${hold.status} ${hold.body?.code}; fan skipped`,
+    );
+    return null;
+  });
+  const held = holds.filter((hold) => hold !== null);
+  let next = 0;
+  const step = { latencies: [], statuses: {}, errors: 0 };
+  console.error(`[bench:pay] paying ${held.length} pre-held seats`);
+  const started = Date.now();
+  const instance = autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount: held.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const payment = held[next++ % held.length];
+          return {
+            ...request,
+            path: '/payments',
+            headers: { ...JSON_HEADERS, 'queue-token': payment.token },
+            body: payment.body,
+          };
+        },
+      },
+    ],
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    step.latencies.push(responseTime);
+    step.statuses[statusCode] = (step.statuses[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const seconds = (Date.now() - started) / 1000;
+  step.errors = result.errors + result.timeouts;
+  const pay = row(`pay only (pre-held seats, ${SEATS_PER_SCHEDULE}-seat schedules)`, step, seconds);
+  report('pay only', pay, seconds);
+  return pay;
+}
+
+function report(what, pay, seconds) {
+  console.log(
+    `${what}: ${pay.statuses[201] ?? 0} payments completed in ${seconds.toFixed(1)} s = ` +
+      `${Math.round((pay.statuses[201] ?? 0) / seconds)} payments/s; ` +
+      `pay p50/p95/p99 = ${pay.p50}/${pay.p95}/${pay.p99} ms`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await startServer({
+    port: Number(process.env.BENCH_PORT ?? 3102),
+    cpu: 0,
+    env: serverEnv,
+  });
+  try {
+    printTable(await run({ url: server.url }));
+  } finally {
+    await server.stop();
+  }
+}

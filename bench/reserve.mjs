@@ -1,0 +1,225 @@
+// Seat holds on one built instance. Two loads:
+//  1. holds on distinct seats: 50 connections, each request the next never-held seat of a set of
+//     500-seat schedules, each by a fan with an ACTIVE token (at most 4 holds per fan, the
+//     production limit), so every request is a real hold: seat lock, transaction, commit;
+//  2. the on-sale race: 1,000 fans ask for the same seat at the same instant; exactly one 201 is
+//     expected, 999 x 409, and every answer within 1 s.
+// Usage: npm run bench:reserve   (env: BENCH_DURATION seconds, default 10)
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ADMIN_KEY, api, load, printTable, startServer } from './lib.mjs';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const SEATS_PER_SCHEDULE = 500;
+// Enough never-held seats for the run at up to this rate; more would only slow the setup.
+const MAX_HOLDS_PER_SECOND = 3_000;
+const HOLDS_PER_FAN = 4;
+const RACERS = 1_000;
+
+/**
+ * Everyone admitted at once (the waiting room is not what this measures), tokens and holds that
+ * outlive setup and run, and room for the 1,000 simultaneous requests of the race: the overload
+ * guard's default in-flight cap (512) would shed part of them with 503 before they reach a hold.
+ */
+export const serverEnv = {
+  QUEUE_MAX_ACTIVE_USERS: '1000000',
+  QUEUE_ADMIT_PER_SECOND: '100000',
+  QUEUE_ACTIVE_TTL_SECONDS: '3600',
+  RESERVATION_HOLD_SECONDS: '900',
+  OVERLOAD_MAX_IN_FLIGHT: '2000',
+};
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+async function inBatches(count, width, fn) {
+  const out = [];
+  for (let start = 0; start < count; start += width) {
+    const size = Math.min(width, count - start);
+    out.push(...(await Promise.all(Array.from({ length: size }, (_, i) => fn(start + i)))));
+  }
+  return out;
+}
+
+/** Retries a setup call the overload guard shed (503 + Retry-After) while the box was busy. */
+async function expectStatus(call, expected, what) {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const response = await call();
+    if (expected.includes(response.status)) return response;
+    if (response.status !== 503) {
+      throw new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} kept answering 503`);
+}
+
+async function createFans(url, count, label) {
+  return inBatches(count, 100, async (i) => {
+    const user = await expectStatus(
+      () => api(url, 'POST', '/users', { name: `${label} ${i}` }),
+      [201],
+      'POST /users',
+    );
+    const token = await expectStatus(
+      () => api(url, 'POST', '/queue/tokens', { userId: user.body.id }),
+      [200, 201],
+      'POST /queue/tokens',
+    );
+    return token.body.token;
+  });
+}
+
+async function createSeats(url, count) {
+  const concert = await api(
+    url,
+    'POST',
+    '/admin/concerts',
+    { title: 'Reserve bench' },
+    { 'x-admin-key': ADMIN_KEY },
+  );
+  const now = Date.now();
+  const seats = [];
+  for (let s = 0; s * SEATS_PER_SCHEDULE < count; s++) {
+    const schedule = await expectStatus(
+      () =>
+        api(
+          url,
+          'POST',
+          `/admin/concerts/${concert.body.id}/schedules`,
+          {
+            startsAt: new Date(now + 30 * 86_400_000 + s * 3_600_000).toISOString(),
+            bookingOpensAt: new Date(now - 3_600_000).toISOString(),
+            bookingClosesAt: new Date(now + 20 * 86_400_000).toISOString(),
+            seatCount: SEATS_PER_SCHEDULE,
+          },
+          { 'x-admin-key': ADMIN_KEY },
+        ),
+      [201],
+      'POST schedule',
+    );
+    for (const seat of schedule.body.seats) {
+      seats.push(JSON.stringify({ scheduleId: schedule.body.id, seatId: seat.id }));
+    }
+  }
+  return seats;
+}
+
+/** The admission job (each second) lets the whole line in; waits for the last fan. */
+async function waitUntilActive(url, token) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': token });
+    if (status.body?.status === 'ACTIVE') return;
+    await sleep(200);
+  }
+  throw new Error('fans were not admitted');
+}
+
+async function setUp(url, duration) {
+  const seatCount = duration * MAX_HOLDS_PER_SECOND;
+  const fanCount = Math.ceil(seatCount / HOLDS_PER_FAN);
+  console.error(`[bench:reserve] creating ${fanCount + RACERS} fans with ACTIVE tokens`);
+  const fans = await createFans(url, fanCount, 'reserve-bench');
+  const racers = await createFans(url, RACERS, 'reserve-race');
+  console.error(
+    `[bench:reserve] creating ${seatCount} seats in ${SEATS_PER_SCHEDULE}-seat schedules`,
+  );
+  const seats = await createSeats(url, seatCount + 1);
+  await waitUntilActive(url, racers.at(-1));
+  return { fans, racers, seats };
+}
+
+/** Distinct seats, so every request is a winning hold (no 409 fast path). */
+async function holdDistinctSeats(url, fans, seats, duration) {
+  let next = 0;
+  console.error(`[bench:reserve] holds on distinct seats for ${duration} s`);
+  const row = await load(`hold (distinct seats, ${SEATS_PER_SCHEDULE}-seat schedules)`, {
+    url,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/reservations',
+        setupRequest: (request) => {
+          // Fan i % fans holds seats i, i + fans, ...: at most HOLDS_PER_FAN each.
+          const i = next++;
+          return {
+            ...request,
+            headers: { ...JSON_HEADERS, 'queue-token': fans[i % fans.length] },
+            body: seats[i % seats.length],
+          };
+        },
+      },
+    ],
+  });
+  if (next > seats.length) {
+    console.error('[bench:reserve] ran out of never-held seats: the tail measured 409s');
+  }
+  return row;
+}
+
+/** 1,000 requests for one seat, all sent at once; latency of each, measured by the client. */
+async function raceForOneSeat(url, racers, seat) {
+  console.error(`[bench:reserve] ${racers.length} fans race for one seat`);
+  const started = performance.now();
+  const results = await Promise.all(
+    racers.map(async (token) => {
+      const sent = performance.now();
+      try {
+        const response = await fetch(`${url}/reservations`, {
+          method: 'POST',
+          headers: { ...JSON_HEADERS, 'queue-token': token },
+          body: seat,
+        });
+        const body = await response.json();
+        return { status: response.status, code: body.code, ms: performance.now() - sent };
+      } catch {
+        return { status: 0, ms: performance.now() - sent };
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
+  const at = (p) => Math.round(sorted[Math.ceil((p / 100) * sorted.length) - 1] * 100) / 100;
+  const statuses = {};
+  const codes = {};
+  for (const r of results) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const key = r.code ? `${r.status} ${r.code}` : String(r.status);
+    codes[key] = (codes[key] ?? 0) + 1;
+  }
+  const max = Math.round(sorted.at(-1));
+  console.log(
+    `race: ${results.length} requests for one seat answered in ${Math.round(seconds * 1000)} ms ` +
+      `(slowest ${max} ms): ${JSON.stringify(codes)}`,
+  );
+  return {
+    name: `race: ${racers.length} holds of one seat at once (all answered in ${max} ms)`,
+    requests: results.length,
+    rps: Math.round(results.length / seconds),
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    statuses,
+    errors: results.filter((r) => r.status === 0).length,
+  };
+}
+
+export async function run({ url, duration = DURATION }) {
+  const { fans, racers, seats } = await setUp(url, duration);
+  const raceSeat = seats.pop();
+  const holds = await holdDistinctSeats(url, fans, seats, duration);
+  const race = await raceForOneSeat(url, racers, raceSeat);
+  return [holds, race];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await startServer({
+    port: Number(process.env.BENCH_PORT ?? 3103),
+    cpu: 0,
+    env: { ...serverEnv, REDIS_KEY_PREFIX: `bench:reserve:${Date.now()}:` },
+  });
+  try {
+    printTable(await run({ url: server.url }));
+  } finally {
+    await server.stop();
+  }
+}

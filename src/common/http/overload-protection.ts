@@ -1,0 +1,117 @@
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { OverloadConfig } from '../config/configuration';
+import { ERROR_SPECS, ErrorCode, problemType } from '../errors/error-codes';
+import { PROBLEM_CONTENT_TYPE } from '../errors/problem-details.filter';
+import { MetricsService, OverloadReason } from '../metrics/metrics.service';
+
+// Probes and scrapes must see the truth about an overloaded instance, so they are never shed.
+const EXEMPT = /^\/(health|metrics)(\/|\?|$)/;
+const LOG_EVERY_MS = 10_000;
+const LAG_INTERVAL_MS = 25;
+// Each sample counts for a third: one GC pause does not shed, a saturated loop does within ~3 ticks.
+const LAG_DAMPENING = 3;
+
+const DETAILS: Record<OverloadReason, string> = {
+  in_flight: 'This instance is at its concurrent request limit; retry shortly.',
+  event_loop_delay: 'This instance is saturated; retry shortly.',
+};
+
+/**
+ * Event-loop lag by timer drift: how late a 25 ms interval fires, smoothed. When the process is
+ * saturated every loop iteration takes longer and this grows; it is what queued requests wait.
+ * (Node's monitorEventLoopDelay, which @fastify/under-pressure samples, records no long
+ * iterations and reports "no sample" as Infinity under load; see docs/adr/0007-observability.md.)
+ */
+class EventLoopLag {
+  private lagMs = 0;
+  private expected = performance.now() + LAG_INTERVAL_MS;
+  private readonly timer = setInterval(() => {
+    const now = performance.now();
+    const sample = Math.max(0, now - this.expected);
+    this.expected = now + LAG_INTERVAL_MS;
+    this.lagMs = (sample + this.lagMs * (LAG_DAMPENING - 1)) / LAG_DAMPENING;
+  }, LAG_INTERVAL_MS).unref();
+
+  get ms(): number {
+    return this.lagMs;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * Load shedding: past the limits a request is answered at once with 503 SERVICE_UNAVAILABLE and
+ * Retry-After instead of queueing behind the others, so latency stays bounded and nothing hangs.
+ * Two signals: requests in progress (a bound that follows from Little's law: capacity × target
+ * latency) and the event-loop lag (CPU saturation, which also covers requests still waiting in
+ * socket buffers, invisible to the in-flight count).
+ */
+export function installOverloadProtection(
+  app: NestFastifyApplication,
+  config: OverloadConfig,
+  metrics: MetricsService,
+): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const logger = new Logger('Overload');
+  const lag = new EventLoopLag();
+  fastify.addHook('onClose', (_instance, done) => {
+    lag.stop();
+    done();
+  });
+
+  let inFlight = 0;
+  let shedSinceLog = 0;
+  let lastLog = 0;
+  metrics.setOverloadReaders({
+    inFlight: () => inFlight,
+    eventLoopDelayMs: () => lag.ms,
+  });
+  const release = () => {
+    inFlight--;
+  };
+
+  const shed = (request: FastifyRequest, reply: FastifyReply, reason: OverloadReason) => {
+    metrics.countOverloadRejection(reason);
+    shedSinceLog++;
+    const now = Date.now();
+    // One summary line per interval: a log line per shed request would add to the overload.
+    if (now - lastLog >= LOG_EVERY_MS) {
+      logger.warn({ reason, inFlight, shed: shedSinceLog }, 'shedding load');
+      lastLog = now;
+      shedSinceLog = 0;
+    }
+    const spec = ERROR_SPECS.SERVICE_UNAVAILABLE;
+    void reply
+      .status(spec.status)
+      .header('Retry-After', String(config.retryAfterSeconds))
+      .header('Content-Type', PROBLEM_CONTENT_TYPE)
+      .send({
+        type: problemType(ErrorCode.SERVICE_UNAVAILABLE),
+        title: spec.title,
+        status: spec.status,
+        detail: DETAILS[reason],
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        instance: request.url.split('?')[0],
+        requestId: String(request.id),
+      });
+  };
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (EXEMPT.test(request.url)) return done();
+    if (config.maxInFlight > 0 && inFlight >= config.maxInFlight) {
+      return shed(request, reply, 'in_flight');
+    }
+    if (config.maxEventLoopDelayMs > 0 && lag.ms > config.maxEventLoopDelayMs) {
+      return shed(request, reply, 'event_loop_delay');
+    }
+    inFlight++;
+    // 'close' fires exactly once per response, also when the client goes away mid-request.
+    reply.raw.once('close', release);
+    done();
+  });
+}

@@ -1,0 +1,26 @@
+import { Seat, SeatHold, SeatReceiptLine } from './seat';
+
+export interface SeatForHold {
+  seat: Seat;
+  /** The schedule's booking window contains `now`. */
+  bookingOpen: boolean;
+  /** The database clock when the row was read: every expiry decision uses it. */
+  now: Date;
+}
+
+export abstract class SeatRepository {
+  /** The seat if it belongs to the schedule, read with the booking window and the DB clock. */
+  abstract findForHold(scheduleId: number, seatId: number): Promise<SeatForHold | null>;
+  /**
+   * The fence of every hold: AVAILABLE (or HELD by a run-out hold) → HELD until `expiresAt`, in
+   * one conditional UPDATE. True only for the caller whose UPDATE changed the row.
+   */
+  abstract holdIfFree(scheduleId: number, seatId: number, expiresAt: Date): Promise<boolean>;
+  /** Records which reservation holds the seat (the hold's own transaction already owns the row). */
+  abstract pinReservation(seatId: number, reservationId: number): Promise<void>;
+  /** HELD by one of `holds` → AVAILABLE; returns how many seats changed. */
+  abstract releaseHeldBy(holds: readonly SeatHold[]): Promise<number>;
+  /** HELD by one of `holds` → SOLD; returns how many seats changed. */
+  abstract sellHeldBy(holds: readonly SeatHold[]): Promise<number>;
+  abstract findReceiptLines(seatIds: readonly number[]): Promise<SeatReceiptLine[]>;
+}

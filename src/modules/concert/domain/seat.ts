@@ -1,0 +1,71 @@
+import { SeatStatus } from './concert';
+
+/**
+ * A seat with its current hold. The state machine is AVAILABLE → HELD → SOLD, and HELD →
+ * AVAILABLE when the hold is cancelled or runs out. The transitions themselves are conditional
+ * UPDATEs in the repository (the database decides races); this model answers what a row means
+ * at a given instant of the database clock.
+ */
+export class Seat {
+  constructor(
+    readonly id: number,
+    readonly scheduleId: number,
+    readonly number: number,
+    readonly price: number,
+    /** As stored: a HELD row may already have run out and wait for the release job. */
+    readonly storedStatus: SeatStatus,
+    readonly reservationId: number | null,
+    readonly holdExpiresAt: Date | null,
+  ) {}
+
+  /** What a client sees at `now`: a hold past its expiry is AVAILABLE at once. */
+  statusAt(now: Date): SeatStatus {
+    return this.hasLapsedHoldAt(now) ? 'AVAILABLE' : this.storedStatus;
+  }
+
+  isHoldableAt(now: Date): boolean {
+    return this.statusAt(now) === 'AVAILABLE';
+  }
+
+  /**
+   * The reservation still pinned to this seat by a hold that has run out. A new hold retires it
+   * first: while it is HELD its unique live-seat key would refuse the new reservation.
+   */
+  lapsedReservationAt(now: Date): number | null {
+    return this.hasLapsedHoldAt(now) ? this.reservationId : null;
+  }
+
+  private hasLapsedHoldAt(now: Date): boolean {
+    return (
+      this.storedStatus === 'HELD' &&
+      this.holdExpiresAt !== null &&
+      this.holdExpiresAt.getTime() <= now.getTime()
+    );
+  }
+}
+
+/** A seat a hold may go for, as seen just before the hold's transaction. */
+export interface HoldableSeat {
+  id: number;
+  scheduleId: number;
+  number: number;
+  price: number;
+  /** A run-out reservation the hold must retire first (see Seat.lapsedReservationAt). */
+  lapsedReservationId: number | null;
+}
+
+/** A seat together with the reservation that holds it. */
+export interface SeatHold {
+  seatId: number;
+  reservationId: number;
+}
+
+/** What a payment receipt copies about a seat, so it survives later catalogue changes. */
+export interface SeatReceiptLine {
+  seatId: number;
+  seatNumber: number;
+  scheduleId: number;
+  startsAt: Date;
+  concertId: number;
+  concertTitle: string;
+}

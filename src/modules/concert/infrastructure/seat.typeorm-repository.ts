@@ -1,0 +1,128 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { asWriteResult, DB_NOW } from '../../../common/database/sql';
+import { SeatStatus } from '../domain/concert';
+import { Seat, SeatHold, SeatReceiptLine } from '../domain/seat';
+import { SeatForHold, SeatRepository } from '../domain/seat.repository';
+
+interface SeatForHoldRow {
+  id: number;
+  schedule_id: number;
+  number: number;
+  price: number;
+  status: SeatStatus;
+  reservation_id: number | null;
+  hold_expires_at: Date | null;
+  booking_open: number | string;
+  db_now: Date;
+}
+
+interface ReceiptRow {
+  seat_id: number;
+  number: number;
+  schedule_id: number;
+  starts_at: Date;
+  concert_id: number;
+  title: string;
+}
+
+// Free means AVAILABLE, or HELD by a hold that has run out (the release job may not have run).
+const SEAT_IS_FREE = `(status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires_at <= ${DB_NOW}))`;
+
+@Injectable()
+export class SeatTypeOrmRepository extends SeatRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super();
+  }
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.txHost.tx.query<T>(sql, params);
+  }
+
+  async findForHold(scheduleId: number, seatId: number): Promise<SeatForHold | null> {
+    const rows = await this.query<SeatForHoldRow[]>(
+      `SELECT s.id, s.schedule_id, s.number, s.price, s.status, s.reservation_id, s.hold_expires_at,
+              (cs.booking_opens_at <= ${DB_NOW} AND cs.booking_closes_at > ${DB_NOW}) AS booking_open,
+              ${DB_NOW} AS db_now
+         FROM seats s JOIN concert_schedules cs ON cs.id = s.schedule_id
+        WHERE s.id = ? AND s.schedule_id = ?`,
+      [seatId, scheduleId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { seat: toSeat(row), bookingOpen: Number(row.booking_open) === 1, now: row.db_now };
+  }
+
+  async holdIfFree(scheduleId: number, seatId: number, expiresAt: Date): Promise<boolean> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE seats SET status = 'HELD', hold_expires_at = ?, reservation_id = NULL, updated_at = ${DB_NOW}
+          WHERE id = ? AND schedule_id = ? AND ${SEAT_IS_FREE}`,
+        [expiresAt, seatId, scheduleId],
+      ),
+    );
+    return affectedRows === 1;
+  }
+
+  async pinReservation(seatId: number, reservationId: number): Promise<void> {
+    await this.query('UPDATE seats SET reservation_id = ? WHERE id = ?', [reservationId, seatId]);
+  }
+
+  async releaseHeldBy(holds: readonly SeatHold[]): Promise<number> {
+    // A reservation holds exactly one seat, so "seat in the list AND its holder in the list" is
+    // the pairwise match; a seat re-held by a newer reservation is left alone.
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_expires_at = NULL,
+                updated_at = ${DB_NOW}
+          WHERE id IN (?) AND status = 'HELD' AND reservation_id IN (?)`,
+        [holds.map((hold) => hold.seatId), holds.map((hold) => hold.reservationId)],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async sellHeldBy(holds: readonly SeatHold[]): Promise<number> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = ${DB_NOW}
+          WHERE id IN (?) AND status = 'HELD' AND reservation_id IN (?)`,
+        [holds.map((hold) => hold.seatId), holds.map((hold) => hold.reservationId)],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async findReceiptLines(seatIds: readonly number[]): Promise<SeatReceiptLine[]> {
+    if (seatIds.length === 0) return [];
+    const rows = await this.query<ReceiptRow[]>(
+      `SELECT s.id AS seat_id, s.number, cs.id AS schedule_id, cs.starts_at, c.id AS concert_id, c.title
+         FROM seats s
+         JOIN concert_schedules cs ON cs.id = s.schedule_id
+         JOIN concerts c ON c.id = cs.concert_id
+        WHERE s.id IN (?)`,
+      [seatIds],
+    );
+    return rows.map((row) => ({
+      seatId: row.seat_id,
+      seatNumber: row.number,
+      scheduleId: row.schedule_id,
+      startsAt: row.starts_at,
+      concertId: row.concert_id,
+      concertTitle: row.title,
+    }));
+  }
+}
+
+function toSeat(row: SeatForHoldRow): Seat {
+  return new Seat(
+    row.id,
+    row.schedule_id,
+    row.number,
+    row.price,
+    row.status,
+    row.reservation_id,
+    row.hold_expires_at,
+  );
+}

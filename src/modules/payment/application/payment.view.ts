@@ -1,0 +1,25 @@
+import { Payment } from '../domain/payment';
+
+/**
+ * The 201 body of POST /payments, as plain JSON: it is what an Idempotency-Key stores and
+ * replays byte for byte, so dates are already ISO strings here.
+ */
+export interface PaymentView {
+  id: number;
+  userId: string;
+  reservationIds: number[];
+  amount: number;
+  status: 'COMPLETED' | 'REFUNDED';
+  paidAt: string;
+}
+
+export function toPaymentView(payment: Payment): PaymentView {
+  return {
+    id: payment.id,
+    userId: payment.userId,
+    reservationIds: payment.items.map((item) => item.reservationId),
+    amount: payment.amount,
+    status: payment.status,
+    paidAt: payment.paidAt.toISOString(),
+  };
+}

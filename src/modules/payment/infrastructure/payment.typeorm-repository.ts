@@ -1,0 +1,121 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
+import { DomainError } from '../../../common/errors/domain-error';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { Payment, PaymentItem, PaymentStatus } from '../domain/payment';
+import { NewPayment, PaymentRepository } from '../domain/payment.repository';
+
+interface PaymentRow {
+  id: number;
+  user_id: string;
+  amount: number | string;
+  status: PaymentStatus;
+  paid_at: Date;
+}
+
+interface ItemRow {
+  payment_id: number;
+  reservation_id: number;
+  concert_id: number;
+  concert_title: string;
+  schedule_id: number;
+  starts_at: Date;
+  seat_id: number;
+  seat_number: number;
+  price: number;
+}
+
+@Injectable()
+export class PaymentTypeOrmRepository extends PaymentRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super();
+  }
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.txHost.tx.query<T>(sql, params);
+  }
+
+  async insertCompleted(payment: NewPayment): Promise<number> {
+    const { insertId } = asWriteResult(
+      await this.query(
+        `INSERT INTO payments (user_id, amount, status, paid_at, created_at)
+         VALUES (?, ?, 'COMPLETED', ?, ${DB_NOW})`,
+        [payment.userId, payment.amount, payment.paidAt],
+      ),
+    );
+    return insertId;
+  }
+
+  async insertItems(paymentId: number, items: readonly PaymentItem[]): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO payment_items
+           (payment_id, reservation_id, concert_id, concert_title, schedule_id, starts_at,
+            seat_id, seat_number, price)
+         VALUES ?`,
+        [items.map((item) => toItemValues(paymentId, item))],
+      );
+    } catch (error) {
+      // uq_payment_items_reservation: the reservation is on another receipt already. The row
+      // locks make this unreachable; should it happen, it is "already paid", never a second sale.
+      if (isDuplicateKeyError(error)) {
+        throw new DomainError(ErrorCode.RESERVATION_NOT_HELD, 'A reservation was already paid.');
+      }
+      throw error;
+    }
+  }
+
+  async findByUserNewestFirst(userId: string, limit: number): Promise<Payment[]> {
+    const payments = await this.query<PaymentRow[]>(
+      `SELECT id, user_id, amount, status, paid_at FROM payments
+        WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
+      [userId, limit],
+    );
+    if (payments.length === 0) return [];
+    const items = await this.query<ItemRow[]>(
+      `SELECT payment_id, reservation_id, concert_id, concert_title, schedule_id, starts_at,
+              seat_id, seat_number, price
+         FROM payment_items WHERE payment_id IN (?) ORDER BY payment_id, reservation_id`,
+      [payments.map((payment) => payment.id)],
+    );
+    return payments.map((row) => toPayment(row, items));
+  }
+}
+
+function toItemValues(paymentId: number, item: PaymentItem): unknown[] {
+  return [
+    paymentId,
+    item.reservationId,
+    item.concertId,
+    item.concertTitle,
+    item.scheduleId,
+    item.startsAt,
+    item.seatId,
+    item.seatNumber,
+    item.price,
+  ];
+}
+
+function toPayment(row: PaymentRow, items: readonly ItemRow[]): Payment {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    amount: Number(row.amount),
+    status: row.status,
+    paidAt: row.paid_at,
+    items: items
+      .filter((item) => item.payment_id === row.id)
+      .map((item) => ({
+        reservationId: item.reservation_id,
+        concertId: item.concert_id,
+        concertTitle: item.concert_title,
+        scheduleId: item.schedule_id,
+        startsAt: item.starts_at,
+        seatId: item.seat_id,
+        seatNumber: item.seat_number,
+        price: item.price,
+      })),
+  };
+}

@@ -1,0 +1,84 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, Max, Min } from 'class-validator';
+import { PaymentView } from '../../application/payment.view';
+import {
+  MAX_RESERVATIONS_PER_PAYMENT,
+  Payment,
+  PaymentItem,
+  PaymentStatus,
+} from '../../domain/payment';
+
+const MAX_ID = 2_147_483_647;
+
+export class PayRequest {
+  @ApiProperty({
+    type: [Number],
+    example: [42, 43],
+    minItems: 1,
+    maxItems: MAX_RESERVATIONS_PER_PAYMENT,
+    uniqueItems: true,
+    description: `1..${MAX_RESERVATIONS_PER_PAYMENT} distinct ids of the caller's HELD reservations`,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_RESERVATIONS_PER_PAYMENT)
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_ID, { each: true })
+  reservationIds!: number[];
+}
+
+export class PaymentResponse implements PaymentView {
+  @ApiProperty({ example: 7 }) id!: number;
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({ type: [Number], example: [42, 43], description: 'Ascending' })
+  reservationIds!: number[];
+  @ApiProperty({ example: 110000, description: 'KRW debited: the sum of the held prices' })
+  amount!: number;
+  @ApiProperty({ enum: ['COMPLETED', 'REFUNDED'], example: 'COMPLETED' }) status!: PaymentStatus;
+  @ApiProperty({ format: 'date-time' }) paidAt!: string;
+}
+
+export class PaymentItemResponse {
+  @ApiProperty({ example: 42 }) reservationId!: number;
+  @ApiProperty({ example: 1 }) concertId!: number;
+  @ApiProperty({ example: 'Spring Live', description: 'As it was at payment time' })
+  concertTitle!: string;
+  @ApiProperty({ example: 3 }) scheduleId!: number;
+  @ApiProperty({ format: 'date-time' }) startsAt!: string;
+  @ApiProperty({ example: 117 }) seatId!: number;
+  @ApiProperty({ example: 17 }) seatNumber!: number;
+  @ApiProperty({ example: 55000, description: 'KRW' }) price!: number;
+
+  static from(item: PaymentItem): PaymentItemResponse {
+    return {
+      reservationId: item.reservationId,
+      concertId: item.concertId,
+      concertTitle: item.concertTitle,
+      scheduleId: item.scheduleId,
+      startsAt: item.startsAt.toISOString(),
+      seatId: item.seatId,
+      seatNumber: item.seatNumber,
+      price: item.price,
+    };
+  }
+}
+
+/** A payment in the user's list: the POST /payments body plus the receipt lines. */
+export class PaymentWithItemsResponse extends PaymentResponse {
+  @ApiProperty({ type: [PaymentItemResponse], description: 'What was bought, by reservation id' })
+  items!: PaymentItemResponse[];
+
+  static from(payment: Payment): PaymentWithItemsResponse {
+    return {
+      id: payment.id,
+      userId: payment.userId,
+      reservationIds: payment.items.map((item) => item.reservationId),
+      amount: payment.amount,
+      status: payment.status,
+      paidAt: payment.paidAt.toISOString(),
+      items: payment.items.map((item) => PaymentItemResponse.from(item)),
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DomainError } from '../../../common/errors/domain-error';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { MetricsService } from '../../../common/metrics/metrics.service';
+import { UserService } from '../../user/domain/user.service';
+import { AdmissionRun, QueueTicket } from '../domain/queue-entry';
+import { QueueService } from '../domain/queue.service';
+import { BatchedLookup } from './batched-lookup';
+
+@Injectable()
+export class QueueFacade implements OnModuleInit {
+  private readonly registeredUsers = new BatchedLookup<string>((ids) =>
+    this.users.findExisting(ids),
+  );
+
+  constructor(
+    private readonly queue: QueueService,
+    private readonly users: UserService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.setGaugeCollector(
+      'queue_waiting_users',
+      async () => (await this.queue.counts()).waiting,
+    );
+    this.metrics.setGaugeCollector(
+      'queue_active_users',
+      async () => (await this.queue.counts()).active,
+    );
+  }
+
+  /**
+   * A returning user gets their live token back from Redis alone (no MySQL), keeping their place;
+   * only a newcomer costs a user lookup (batched with the other newcomers of the moment) before
+   * joining the end of the line.
+   */
+  async issueToken(userId: string): Promise<{ ticket: QueueTicket; created: boolean }> {
+    const live = await this.queue.findLiveTicket(userId);
+    if (live) return { ticket: live, created: false };
+    if (!(await this.registeredUsers.has(userId))) {
+      throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${userId} does not exist.`);
+    }
+    const issued = await this.queue.join(userId);
+    if (issued.created) this.metrics.increment('queue_tokens_issued_total');
+    return issued;
+  }
+
+  status(rawToken: unknown): Promise<QueueTicket> {
+    return this.queue.status(rawToken);
+  }
+
+  /**
+   * One admission run: free the slots of expired tokens, forget users who left, then let the
+   * head of the line in. Each step is atomic in Redis, so every instance may run this at once.
+   */
+  async runAdmission(): Promise<AdmissionRun> {
+    const expired = await this.queue.expireActiveTokens();
+    const dropped = await this.queue.dropIdleEntries();
+    const admitted = await this.queue.admitWaiting();
+    this.metrics.increment('queue_tokens_expired_total', expired);
+    this.metrics.increment('queue_waiting_dropped_total', dropped);
+    this.metrics.increment('queue_admissions_total', admitted);
+    return { expired, dropped, admitted };
+  }
+}

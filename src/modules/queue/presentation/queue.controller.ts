@@ -1,0 +1,80 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
+import { QueueFacade } from '../application/queue.facade';
+import { QueueTicket } from '../domain/queue-entry';
+import { QUEUE_TOKEN_HEADER } from './active-queue-token.guard';
+import { IssueTokenRequest, QueueTicketResponse } from './dto/queue.dto';
+
+const POLL_HINT_HEADER = {
+  'Retry-After': {
+    description:
+      'Only while WAITING: seconds until the next status poll (same as pollAfterSeconds)',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
+
+/** The poll hint travels in the body and, for plain HTTP clients, as Retry-After. */
+function respond(reply: FastifyReply, ticket: QueueTicket): QueueTicketResponse {
+  if (ticket.pollAfterSeconds !== null) void reply.header('Retry-After', ticket.pollAfterSeconds);
+  return QueueTicketResponse.from(ticket);
+}
+
+@ApiTags('queue')
+@Controller('queue')
+export class QueueController {
+  constructor(private readonly queue: QueueFacade) {}
+
+  @Post('tokens')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Join the waiting queue (or get your live token back)',
+    description:
+      'A new token joins the end of the line (201). A user who already has a WAITING or ACTIVE ' +
+      'token gets that same token back (200) and keeps their place. Counts as a status poll.',
+  })
+  @ApiCreatedResponse({
+    type: QueueTicketResponse,
+    headers: POLL_HINT_HEADER,
+    description: 'New token',
+  })
+  @ApiOkResponse({
+    type: QueueTicketResponse,
+    headers: POLL_HINT_HEADER,
+    description: 'The user already had a live token; same token, same place',
+  })
+  @ApiProblems(...BODY_PROBLEMS, ErrorCode.USER_NOT_FOUND)
+  async issue(
+    @Body() body: IssueTokenRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueTicketResponse> {
+    const { ticket, created } = await this.queue.issueToken(body.userId);
+    void reply.status(created ? 201 : 200);
+    return respond(reply, ticket);
+  }
+
+  @Get('status')
+  @ApiHeader({ name: 'Queue-Token', required: true, description: 'A WAITING or ACTIVE token' })
+  @ApiOperation({
+    summary: 'Where my token stands',
+    description:
+      'Accepts WAITING and ACTIVE tokens. Polling keeps a WAITING entry alive: one not polled for ' +
+      'QUEUE_WAITING_IDLE_SECONDS is dropped. Poll again after `pollAfterSeconds` (Retry-After).',
+  })
+  @ApiOkResponse({ type: QueueTicketResponse, headers: POLL_HINT_HEADER })
+  @ApiProblems(ErrorCode.QUEUE_TOKEN_INVALID)
+  async status(
+    @Headers(QUEUE_TOKEN_HEADER) token: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueTicketResponse> {
+    return respond(reply, await this.queue.status(token));
+  }
+}

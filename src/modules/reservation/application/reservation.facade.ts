@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TransactionHost, TypeOrmTransactionHost } from '../../../common/database/transaction';
+import { DistributedLock, LockBusyError } from '../../../common/lock/distributed-lock';
+import { MetricsService } from '../../../common/metrics/metrics.service';
+import { HoldableSeat } from '../../concert/domain/seat';
+import { SeatService, seatUnavailable } from '../../concert/domain/seat.service';
+import { Reservation } from '../domain/reservation';
+import { LapsedHold } from '../domain/reservation.repository';
+import { ReservationService } from '../domain/reservation.service';
+import {
+  RELEASE_BATCH_SIZE,
+  RELEASE_MAX_BATCHES_PER_RUN,
+  SEAT_LOCK_TTL_MS,
+  seatLockKey,
+} from '../reservation.constants';
+
+@Injectable()
+export class ReservationFacade {
+  constructor(
+    private readonly reservations: ReservationService,
+    private readonly seats: SeatService,
+    private readonly lock: DistributedLock,
+    private readonly metrics: MetricsService,
+    // The injected host rather than @Transactional(): the decorator looks the host up in a
+    // process-wide registry, so with several app instances in one process (the multi-instance
+    // tests) every instance's transactions would run on the last instance's connection pool.
+    @Inject(TransactionHost) private readonly txHost: TypeOrmTransactionHost,
+  ) {}
+
+  /**
+   * Holds a seat for the user. Order: a plain pre-check (turns away sold/held seats without
+   * touching locks) → the seat's Redis lock (a busy lock is a concurrent taker: 409 at once) →
+   * one transaction whose conditional UPDATE on the seat row decides → commit → unlock.
+   */
+  async holdSeat(userId: string, scheduleId: number, seatId: number): Promise<Reservation> {
+    const seat = await this.seats.getHoldable(scheduleId, seatId);
+    const { reservation, retired } = await this.lock
+      .withLock(seatLockKey(seatId), SEAT_LOCK_TTL_MS, () => this.holdLocked(userId, seat))
+      .catch((error: unknown) => {
+        throw error instanceof LockBusyError ? seatUnavailable(seatId) : error;
+      });
+    this.metrics.increment('reservation_holds_total');
+    this.metrics.increment('reservation_expirations_total', retired);
+    return reservation;
+  }
+
+  getReservation(userId: string, reservationId: number): Promise<Reservation> {
+    return this.reservations.getOwned(reservationId, userId);
+  }
+
+  async cancelHold(userId: string, reservationId: number): Promise<Reservation> {
+    const cancelled = await this.cancelAndFreeSeat(userId, reservationId);
+    this.metrics.increment('reservation_cancellations_total');
+    return cancelled;
+  }
+
+  /**
+   * The release job: expires run-out holds and frees their seats, batch by batch, each batch in
+   * its own short transaction. Safe on every instance at once (see ReservationService.expire).
+   * Returns how many reservations this call expired.
+   */
+  async releaseLapsedHolds(): Promise<number> {
+    let expired = 0;
+    for (let batch = 0; batch < RELEASE_MAX_BATCHES_PER_RUN; batch++) {
+      const lapsed = await this.reservations.findLapsedHolds(RELEASE_BATCH_SIZE);
+      if (lapsed.length === 0) break;
+      expired += await this.expireAndFreeSeats(lapsed);
+      if (lapsed.length < RELEASE_BATCH_SIZE) break;
+    }
+    this.metrics.increment('reservation_expirations_total', expired);
+    return expired;
+  }
+
+  // Lock order in every transaction touching seats: reservation rows, then the user row, then the
+  // seat row (see docs/reservations.md), so holds, payments, cancels and the job never deadlock.
+  private holdLocked(
+    userId: string,
+    seat: HoldableSeat,
+  ): Promise<{ reservation: Reservation; retired: number }> {
+    return this.txHost.withTransaction(async () => {
+      const retired = await this.reservations.retireLapsedHold(seat.lapsedReservationId);
+      const expiresAt = await this.reservations.startHold(userId);
+      await this.seats.hold(seat, expiresAt);
+      const reservation = await this.reservations.createHold(userId, seat, expiresAt);
+      await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
+      return { reservation, retired };
+    });
+  }
+
+  private cancelAndFreeSeat(userId: string, reservationId: number): Promise<Reservation> {
+    return this.txHost.withTransaction(async () => {
+      const cancelled = await this.reservations.cancel(reservationId, userId);
+      await this.seats.release([{ seatId: cancelled.seatId, reservationId: cancelled.id }]);
+      return cancelled;
+    });
+  }
+
+  private expireAndFreeSeats(lapsed: LapsedHold[]): Promise<number> {
+    return this.txHost.withTransaction(async () => {
+      const expired = await this.reservations.expire(lapsed);
+      await this.seats.release(lapsed);
+      return expired;
+    });
+  }
+}

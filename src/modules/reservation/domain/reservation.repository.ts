@@ -1,0 +1,53 @@
+import { Reservation } from './reservation';
+
+export interface NewHold {
+  userId: string;
+  scheduleId: number;
+  seatId: number;
+  seatNumber: number;
+  price: number;
+  expiresAt: Date;
+}
+
+/** Rows read together with the database clock, which every expiry decision uses. */
+export interface ReadAt<T> {
+  value: T;
+  now: Date;
+}
+
+export interface HoldSlot {
+  /** The user's HELD reservations that have not run out. */
+  liveHolds: number;
+  /** When a hold taken now ends, by the database clock. */
+  expiresAt: Date;
+}
+
+export interface LapsedHold {
+  reservationId: number;
+  seatId: number;
+}
+
+export abstract class ReservationRepository {
+  /**
+   * Serialises one user's holds (a row lock held to the end of the transaction), then counts
+   * their live holds, so two concurrent holds cannot both see room under the limit.
+   */
+  abstract lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot>;
+  /** HELD and run out → EXPIRED, for one reservation; returns 1 if this call expired it. */
+  abstract expireIfLapsed(reservationId: number): Promise<number>;
+  /** Inserts a HELD reservation; null when the seat already has a live one (unique key). */
+  abstract insertHold(hold: NewHold): Promise<Reservation | null>;
+  abstract findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
+  /** Like findOwned, and row-locks the reservation to the end of the transaction. */
+  abstract findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
+  /** HELD → CANCELLED; returns how many rows changed. */
+  abstract markCancelled(id: number): Promise<number>;
+  /** Up to `limit` HELD reservations that have run out, oldest expiry first. */
+  abstract findLapsedHolds(limit: number): Promise<LapsedHold[]>;
+  /** HELD and run out → EXPIRED for these ids; returns how many this call changed. */
+  abstract expireLapsed(reservationIds: readonly number[]): Promise<number>;
+  /** The user's reservations among `ids`, row-locked in id order (others' are simply absent). */
+  abstract lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>>;
+  /** HELD → CONFIRMED with the payment; returns how many rows changed. */
+  abstract markConfirmed(ids: readonly number[], paymentId: number): Promise<number>;
+}

@@ -1,0 +1,255 @@
+import { DomainError } from '../../../common/errors/domain-error';
+import { ReservationConfig } from '../../../common/config/configuration';
+import { Reservation, ReservationStatus } from './reservation';
+import {
+  HoldSlot,
+  LapsedHold,
+  NewHold,
+  ReadAt,
+  ReservationRepository,
+} from './reservation.repository';
+import { ReservationService } from './reservation.service';
+
+const NOW = new Date('2026-12-01T10:00:00.000Z');
+const LATER = new Date(NOW.getTime() + 300_000);
+
+/** An in-memory ReservationRepository; "now" is fixed, as the database clock would be. */
+class FakeReservationRepository extends ReservationRepository {
+  readonly rows = new Map<number, Reservation>();
+  private nextId = 1;
+
+  add(userId: string, status: ReservationStatus, expiresAt = LATER, seatId = 100): Reservation {
+    const reservation = new Reservation(
+      this.nextId++,
+      userId,
+      1,
+      seatId,
+      1,
+      50_000,
+      status,
+      expiresAt,
+      null,
+    );
+    this.rows.set(reservation.id, reservation);
+    return reservation;
+  }
+
+  private set(id: number, status: ReservationStatus, paymentId: number | null = null) {
+    const r = this.rows.get(id)!;
+    this.rows.set(
+      id,
+      new Reservation(
+        r.id,
+        r.userId,
+        r.scheduleId,
+        r.seatId,
+        r.seatNumber,
+        r.price,
+        status,
+        r.expiresAt,
+        paymentId,
+      ),
+    );
+  }
+
+  lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot> {
+    const liveHolds = [...this.rows.values()].filter(
+      (r) => r.userId === userId && r.isLiveHoldAt(NOW),
+    ).length;
+    return Promise.resolve({ liveHolds, expiresAt: new Date(NOW.getTime() + holdSeconds * 1000) });
+  }
+
+  expireIfLapsed(id: number): Promise<number> {
+    const r = this.rows.get(id);
+    if (!r || r.status !== 'HELD' || r.isLiveHoldAt(NOW)) return Promise.resolve(0);
+    this.set(id, 'EXPIRED');
+    return Promise.resolve(1);
+  }
+
+  insertHold(hold: NewHold): Promise<Reservation | null> {
+    const taken = [...this.rows.values()].some(
+      (r) => r.seatId === hold.seatId && (r.status === 'HELD' || r.status === 'CONFIRMED'),
+    );
+    if (taken) return Promise.resolve(null);
+    const reservation = new Reservation(
+      this.nextId++,
+      hold.userId,
+      hold.scheduleId,
+      hold.seatId,
+      hold.seatNumber,
+      hold.price,
+      'HELD',
+      hold.expiresAt,
+      null,
+    );
+    this.rows.set(reservation.id, reservation);
+    return Promise.resolve(reservation);
+  }
+
+  findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
+    const r = this.rows.get(id);
+    return Promise.resolve(r && r.userId === userId ? { value: r, now: NOW } : null);
+  }
+
+  findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
+    return this.findOwned(id, userId);
+  }
+
+  markCancelled(id: number): Promise<number> {
+    this.set(id, 'CANCELLED');
+    return Promise.resolve(1);
+  }
+
+  findLapsedHolds(limit: number): Promise<LapsedHold[]> {
+    return Promise.resolve(
+      [...this.rows.values()]
+        .filter((r) => r.status === 'HELD' && !r.isLiveHoldAt(NOW))
+        .slice(0, limit)
+        .map((r) => ({ reservationId: r.id, seatId: r.seatId })),
+    );
+  }
+
+  async expireLapsed(ids: readonly number[]): Promise<number> {
+    let changed = 0;
+    for (const id of ids) changed += await this.expireIfLapsed(id);
+    return changed;
+  }
+
+  lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
+    const value = [...ids]
+      .sort((a, b) => a - b)
+      .map((id) => this.rows.get(id))
+      .filter((r): r is Reservation => r !== undefined && r.userId === userId);
+    return Promise.resolve({ value, now: NOW });
+  }
+
+  markConfirmed(ids: readonly number[], paymentId: number): Promise<number> {
+    const held = ids.filter((id) => this.rows.get(id)?.status === 'HELD');
+    for (const id of held) this.set(id, 'CONFIRMED', paymentId);
+    return Promise.resolve(held.length);
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DomainError);
+    return (error as DomainError).code;
+  }
+  throw new Error('expected a DomainError');
+}
+
+describe('ReservationService', () => {
+  let repository: FakeReservationRepository;
+  let service: ReservationService;
+  const seat = { id: 7, scheduleId: 1, number: 12, price: 77_000 };
+
+  beforeEach(() => {
+    repository = new FakeReservationRepository();
+    const config = { holdSeconds: 300, maxHoldsPerUser: 2, seatLock: 'redis' } as ReservationConfig;
+    service = new ReservationService(repository, config);
+  });
+
+  it('should start a hold that ends RESERVATION_HOLD_SECONDS after the database clock', async () => {
+    await expect(service.startHold('u1')).resolves.toEqual(LATER);
+  });
+
+  it('should refuse a hold with HOLD_LIMIT_REACHED when the user has the maximum of live holds', async () => {
+    repository.add('u1', 'HELD', LATER, 1);
+    repository.add('u1', 'HELD', LATER, 2);
+    await expect(codeOf(service.startHold('u1'))).resolves.toBe('HOLD_LIMIT_REACHED');
+  });
+
+  it('should not count run-out, paid or cancelled holds against the limit', async () => {
+    repository.add('u1', 'HELD', NOW, 1); // ran out this instant
+    repository.add('u1', 'CONFIRMED', LATER, 2);
+    repository.add('u1', 'CANCELLED', LATER, 3);
+    repository.add('u1', 'HELD', LATER, 4);
+    await expect(service.startHold('u1')).resolves.toEqual(LATER);
+  });
+
+  it('should answer SEAT_UNAVAILABLE when the seat already has a live reservation', async () => {
+    repository.add('u2', 'HELD', LATER, seat.id);
+    await expect(codeOf(service.createHold('u1', seat, LATER))).resolves.toBe('SEAT_UNAVAILABLE');
+  });
+
+  it('should record the price and seat number the hold was taken at', async () => {
+    const held = await service.createHold('u1', seat, LATER);
+    expect(held).toMatchObject({
+      userId: 'u1',
+      seatId: 7,
+      seatNumber: 12,
+      price: 77_000,
+      status: 'HELD',
+    });
+  });
+
+  it('should retire a run-out reservation once and leave a live one alone', async () => {
+    const lapsed = repository.add('u2', 'HELD', NOW);
+    const live = repository.add('u3', 'HELD', LATER, 101);
+    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBe(1);
+    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBe(0);
+    await expect(service.retireLapsedHold(live.id)).resolves.toBe(0);
+    await expect(service.retireLapsedHold(null)).resolves.toBe(0);
+  });
+
+  it("should answer RESERVATION_NOT_FOUND for someone else's reservation, to read or to cancel", async () => {
+    const theirs = repository.add('u2', 'HELD');
+    await expect(codeOf(service.getOwned(theirs.id, 'u1'))).resolves.toBe('RESERVATION_NOT_FOUND');
+    await expect(codeOf(service.cancel(theirs.id, 'u1'))).resolves.toBe('RESERVATION_NOT_FOUND');
+    expect(repository.rows.get(theirs.id)?.status).toBe('HELD');
+  });
+
+  it('should read a run-out hold as EXPIRED', async () => {
+    const lapsed = repository.add('u1', 'HELD', NOW);
+    await expect(service.getOwned(lapsed.id, 'u1')).resolves.toMatchObject({ status: 'EXPIRED' });
+  });
+
+  it('should expire each lapsed hold once however often it is asked', async () => {
+    repository.add('u1', 'HELD', NOW, 1);
+    repository.add('u2', 'HELD', NOW, 2);
+    repository.add('u3', 'HELD', LATER, 3);
+    const lapsed = await service.findLapsedHolds(10);
+    expect(lapsed).toHaveLength(2);
+    await expect(service.expire(lapsed)).resolves.toBe(2);
+    await expect(service.expire(lapsed)).resolves.toBe(0);
+  });
+
+  describe('lockPayable', () => {
+    it('should answer RESERVATION_NOT_FOUND when any id is missing or not the payer’s', async () => {
+      const mine = repository.add('u1', 'HELD', LATER, 1);
+      const theirs = repository.add('u2', 'HELD', LATER, 2);
+      await expect(codeOf(service.lockPayable('u1', [mine.id, theirs.id]))).resolves.toBe(
+        'RESERVATION_NOT_FOUND',
+      );
+      await expect(codeOf(service.lockPayable('u1', [mine.id, 999]))).resolves.toBe(
+        'RESERVATION_NOT_FOUND',
+      );
+    });
+
+    it('should answer 409 for a paid one and 410 for a run-out one', async () => {
+      const paid = repository.add('u1', 'CONFIRMED', LATER, 1);
+      const lapsed = repository.add('u1', 'HELD', NOW, 2);
+      await expect(codeOf(service.lockPayable('u1', [paid.id]))).resolves.toBe(
+        'RESERVATION_NOT_HELD',
+      );
+      await expect(codeOf(service.lockPayable('u1', [lapsed.id]))).resolves.toBe(
+        'RESERVATION_EXPIRED',
+      );
+    });
+
+    it('should confirm live holds with the payment, each exactly once', async () => {
+      const a = repository.add('u1', 'HELD', LATER, 1);
+      const b = repository.add('u1', 'HELD', LATER, 2);
+      const locked = await service.lockPayable('u1', [b.id, a.id]);
+      expect(locked.value.map((r) => r.id)).toEqual([a.id, b.id]);
+      const confirmed = await service.confirm(locked, 55);
+      expect(confirmed.map((r) => [r.status, r.paymentId])).toEqual([
+        ['CONFIRMED', 55],
+        ['CONFIRMED', 55],
+      ]);
+      await expect(service.confirm(locked, 56)).rejects.toThrow(/Confirmed 0 of 2/);
+    });
+  });
+});

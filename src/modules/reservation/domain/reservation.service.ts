@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { reservationConfig, ReservationConfig } from '../../../common/config/configuration';
+import { DomainError } from '../../../common/errors/domain-error';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { HoldLimit, Reservation } from './reservation';
+import { LapsedHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
+
+/** The seat a new hold is for (from the catalogue, checked just before). */
+export interface SeatToHold {
+  id: number;
+  scheduleId: number;
+  number: number;
+  price: number;
+}
+
+/** Reservations: holding, reading, cancelling, expiring and confirming them. */
+@Injectable()
+export class ReservationService {
+  private readonly limit: HoldLimit;
+
+  constructor(
+    private readonly reservations: ReservationRepository,
+    @Inject(reservationConfig.KEY) private readonly config: ReservationConfig,
+  ) {
+    this.limit = new HoldLimit(config.maxHoldsPerUser);
+  }
+
+  /**
+   * First step of a hold's transaction: takes the user's lock, checks the hold limit and returns
+   * when the new hold will end (database clock).
+   */
+  async startHold(userId: string): Promise<Date> {
+    const slot = await this.reservations.lockUserForHold(userId, this.config.holdSeconds);
+    this.limit.assertRoomForOneMore(slot.liveHolds);
+    return slot.expiresAt;
+  }
+
+  /** Expires the run-out reservation still pinned to a seat; returns 1 if this call did it. */
+  retireLapsedHold(reservationId: number | null): Promise<number> {
+    return reservationId === null
+      ? Promise.resolve(0)
+      : this.reservations.expireIfLapsed(reservationId);
+  }
+
+  async createHold(userId: string, seat: SeatToHold, expiresAt: Date): Promise<Reservation> {
+    const hold: NewHold = {
+      userId,
+      scheduleId: seat.scheduleId,
+      seatId: seat.id,
+      seatNumber: seat.number,
+      price: seat.price,
+      expiresAt,
+    };
+    const reservation = await this.reservations.insertHold(hold);
+    // The second fence: the seat already has a live reservation the seat row did not reveal.
+    if (!reservation) {
+      throw new DomainError(ErrorCode.SEAT_UNAVAILABLE, `Seat ${seat.id} is held or sold.`);
+    }
+    return reservation;
+  }
+
+  /** The caller's reservation as it stands now; anyone else's is "not found". */
+  async getOwned(id: number, userId: string): Promise<Reservation> {
+    const found = await this.reservations.findOwned(id, userId);
+    if (!found) throw notFound(id);
+    return found.value.seenAt(found.now);
+  }
+
+  /** Cancels the caller's live hold (row-locked, so it cannot race a payment or the job). */
+  async cancel(id: number, userId: string): Promise<Reservation> {
+    const found = await this.reservations.findOwnedForUpdate(id, userId);
+    if (!found) throw notFound(id);
+    const cancelled = found.value.cancel(found.now);
+    await this.reservations.markCancelled(id);
+    return cancelled;
+  }
+
+  findLapsedHolds(limit: number): Promise<LapsedHold[]> {
+    return this.reservations.findLapsedHolds(limit);
+  }
+
+  /**
+   * Expires these run-out holds. Conditional on each row still being HELD and run out, so when
+   * several job runners race, each reservation is expired by exactly one of them.
+   */
+  expire(holds: readonly LapsedHold[]): Promise<number> {
+    return holds.length === 0
+      ? Promise.resolve(0)
+      : this.reservations.expireLapsed(holds.map((hold) => hold.reservationId));
+  }
+
+  /**
+   * Locks the caller's reservations for a payment and checks each is payable now. Missing and
+   * someone else's both answer 404, so a payment never reveals another user's reservation.
+   */
+  async lockPayable(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
+    const locked = await this.reservations.lockOwned(userId, ids);
+    const byId = new Map(locked.value.map((reservation) => [reservation.id, reservation]));
+    const missing = ids.find((id) => !byId.has(id));
+    if (missing !== undefined) throw notFound(missing);
+    for (const reservation of locked.value) reservation.assertPayableAt(locked.now);
+    return locked;
+  }
+
+  /** Marks paid reservations CONFIRMED; each must change exactly once. */
+  async confirm(locked: ReadAt<Reservation[]>, paymentId: number): Promise<Reservation[]> {
+    const confirmed = locked.value.map((reservation) => reservation.confirm(paymentId, locked.now));
+    const changed = await this.reservations.markConfirmed(
+      confirmed.map((reservation) => reservation.id),
+      paymentId,
+    );
+    if (changed !== confirmed.length) {
+      throw new Error(`Confirmed ${changed} of ${confirmed.length} locked reservations`);
+    }
+    return confirmed;
+  }
+}
+
+function notFound(id: number): DomainError {
+  return new DomainError(ErrorCode.RESERVATION_NOT_FOUND, `Reservation ${id} was not found.`);
+}

@@ -1,0 +1,92 @@
+import { DomainError } from '../../../common/errors/domain-error';
+import { HoldLimit, Reservation, ReservationStatus } from './reservation';
+
+const now = new Date('2026-12-01T10:00:00.000Z');
+const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+
+function reservation(status: ReservationStatus, expiresAt: Date = at(60_000)): Reservation {
+  return new Reservation(5, 'user-1', 3, 7, 12, 50_000, status, expiresAt, null);
+}
+
+function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DomainError);
+    return (error as DomainError).code;
+  }
+  throw new Error('expected a DomainError');
+}
+
+describe('Reservation', () => {
+  describe('statusAt', () => {
+    it('should read HELD while the hold is live', () => {
+      expect(reservation('HELD', at(1)).statusAt(now)).toBe('HELD');
+    });
+
+    it('should read EXPIRED from the instant the hold runs out, before any job rewrote it', () => {
+      expect(reservation('HELD', at(0)).statusAt(now)).toBe('EXPIRED');
+      expect(reservation('HELD', at(0)).seenAt(now).status).toBe('EXPIRED');
+    });
+
+    it.each<ReservationStatus>(['CONFIRMED', 'CANCELLED', 'EXPIRED'])(
+      'should keep the final status %s whatever the time',
+      (status) => {
+        expect(reservation(status, at(-60_000)).statusAt(now)).toBe(status);
+        expect(reservation(status, at(60_000)).statusAt(now)).toBe(status);
+      },
+    );
+  });
+
+  describe('cancel', () => {
+    it('should turn a live hold CANCELLED', () => {
+      const cancelled = reservation('HELD').cancel(now);
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(cancelled.id).toBe(5);
+    });
+
+    it.each<[ReservationStatus, Date]>([
+      ['CONFIRMED', at(60_000)],
+      ['CANCELLED', at(60_000)],
+      ['EXPIRED', at(-1)],
+      ['HELD', at(-1)],
+    ])('should refuse with RESERVATION_NOT_HELD when it is %s (expiring %s)', (status, expiry) => {
+      expect(codeOf(() => reservation(status, expiry).cancel(now))).toBe('RESERVATION_NOT_HELD');
+    });
+  });
+
+  describe('payment', () => {
+    it('should confirm a live hold with its payment', () => {
+      const confirmed = reservation('HELD').confirm(99, now);
+      expect(confirmed.status).toBe('CONFIRMED');
+      expect(confirmed.paymentId).toBe(99);
+    });
+
+    it('should answer RESERVATION_EXPIRED (410) for a run-out hold, stored as HELD or EXPIRED', () => {
+      expect(codeOf(() => reservation('HELD', at(0)).assertPayableAt(now))).toBe(
+        'RESERVATION_EXPIRED',
+      );
+      expect(codeOf(() => reservation('EXPIRED', at(-5)).confirm(1, now))).toBe(
+        'RESERVATION_EXPIRED',
+      );
+    });
+
+    it.each<ReservationStatus>(['CONFIRMED', 'CANCELLED'])(
+      'should answer RESERVATION_NOT_HELD (409) when it is already %s',
+      (status) => {
+        expect(codeOf(() => reservation(status).assertPayableAt(now))).toBe('RESERVATION_NOT_HELD');
+      },
+    );
+  });
+});
+
+describe('HoldLimit', () => {
+  it('should allow another hold while the user is under the limit', () => {
+    expect(() => new HoldLimit(4).assertRoomForOneMore(3)).not.toThrow();
+  });
+
+  it('should refuse with HOLD_LIMIT_REACHED when the user is at the limit', () => {
+    expect(codeOf(() => new HoldLimit(4).assertRoomForOneMore(4))).toBe('HOLD_LIMIT_REACHED');
+    expect(codeOf(() => new HoldLimit(1).assertRoomForOneMore(1))).toBe('HOLD_LIMIT_REACHED');
+  });
+});

@@ -1,0 +1,107 @@
+import { DomainError } from '../../../common/errors/domain-error';
+import { ErrorCode } from '../../../common/errors/error-codes';
+
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+
+/**
+ * A seat hold and what became of it: HELD → CONFIRMED (paid), CANCELLED (released by its owner)
+ * or EXPIRED (ran out). Only HELD moves, and only while it is live: a HELD reservation past
+ * `expiresAt` is EXPIRED for every purpose even before the release job has rewritten the row.
+ * `now` is always the database clock, so instances with skewed clocks agree.
+ */
+export class Reservation {
+  constructor(
+    readonly id: number,
+    readonly userId: string,
+    readonly scheduleId: number,
+    readonly seatId: number,
+    readonly seatNumber: number,
+    readonly price: number,
+    /** As stored; see statusAt for what it means now. */
+    readonly status: ReservationStatus,
+    readonly expiresAt: Date,
+    readonly paymentId: number | null,
+  ) {}
+
+  statusAt(now: Date): ReservationStatus {
+    return this.status === 'HELD' && this.hasRunOutAt(now) ? 'EXPIRED' : this.status;
+  }
+
+  isLiveHoldAt(now: Date): boolean {
+    return this.statusAt(now) === 'HELD';
+  }
+
+  /** The reservation as a client should see it at `now` (a run-out hold reads EXPIRED). */
+  seenAt(now: Date): Reservation {
+    return this.withStatus(this.statusAt(now), this.paymentId);
+  }
+
+  /** The owner releases a live hold. */
+  cancel(now: Date): Reservation {
+    if (!this.isLiveHoldAt(now)) {
+      throw new DomainError(
+        ErrorCode.RESERVATION_NOT_HELD,
+        `Reservation ${this.id} is ${this.statusAt(now)}; only a HELD reservation can be cancelled.`,
+      );
+    }
+    return this.withStatus('CANCELLED', null);
+  }
+
+  /**
+   * Why this reservation cannot be paid at `now`, if it cannot: already paid or cancelled → 409,
+   * run out → 410 (a different answer because the client can hold the seat again).
+   */
+  assertPayableAt(now: Date): void {
+    const status = this.statusAt(now);
+    if (status === 'EXPIRED') {
+      throw new DomainError(
+        ErrorCode.RESERVATION_EXPIRED,
+        `Reservation ${this.id} expired at ${this.expiresAt.toISOString()}.`,
+      );
+    }
+    if (status !== 'HELD') {
+      throw new DomainError(
+        ErrorCode.RESERVATION_NOT_HELD,
+        `Reservation ${this.id} is ${status}; only a HELD reservation can be paid.`,
+      );
+    }
+  }
+
+  confirm(paymentId: number, now: Date): Reservation {
+    this.assertPayableAt(now);
+    return this.withStatus('CONFIRMED', paymentId);
+  }
+
+  private hasRunOutAt(now: Date): boolean {
+    return this.expiresAt.getTime() <= now.getTime();
+  }
+
+  private withStatus(status: ReservationStatus, paymentId: number | null): Reservation {
+    return new Reservation(
+      this.id,
+      this.userId,
+      this.scheduleId,
+      this.seatId,
+      this.seatNumber,
+      this.price,
+      status,
+      this.expiresAt,
+      paymentId,
+    );
+  }
+}
+
+/** How many live holds one user may have at once (RESERVATION_MAX_HOLDS_PER_USER). */
+export class HoldLimit {
+  constructor(readonly maxLiveHolds: number) {}
+
+  /** `liveHolds` counts the user's unexpired HELD reservations, read under the user's lock. */
+  assertRoomForOneMore(liveHolds: number): void {
+    if (liveHolds >= this.maxLiveHolds) {
+      throw new DomainError(
+        ErrorCode.HOLD_LIMIT_REACHED,
+        `You already hold ${liveHolds} seats; the limit is ${this.maxLiveHolds}. Pay or cancel one first.`,
+      );
+    }
+  }
+}

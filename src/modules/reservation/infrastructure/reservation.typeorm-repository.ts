@@ -1,0 +1,185 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Injectable } from '@nestjs/common';
+import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
+import { Reservation, ReservationStatus } from '../domain/reservation';
+import {
+  HoldSlot,
+  LapsedHold,
+  NewHold,
+  ReadAt,
+  ReservationRepository,
+} from '../domain/reservation.repository';
+
+interface ReservationRow {
+  id: number;
+  user_id: string;
+  schedule_id: number;
+  seat_id: number;
+  seat_number: number;
+  price: number;
+  status: ReservationStatus;
+  expires_at: Date;
+  payment_id: number | null;
+  db_now: Date;
+}
+
+const COLUMNS = `id, user_id, schedule_id, seat_id, seat_number, price, status, expires_at, payment_id,
+  ${DB_NOW} AS db_now`;
+
+@Injectable()
+export class ReservationTypeOrmRepository extends ReservationRepository {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super();
+  }
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.txHost.tx.query<T>(sql, params);
+  }
+
+  async lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot> {
+    // The user's row is the per-user mutex: a locking read on a range of `reservations` would
+    // take gap locks, and two holds of one user would then deadlock on their inserts.
+    await this.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
+    // A plain read after the lock: the transaction's snapshot starts here, so it sees every hold
+    // this user committed before we got the lock.
+    const [row] = await this.query<{ live_holds: number | string; expires_at: Date }[]>(
+      `SELECT COUNT(*) AS live_holds, ${DB_NOW} + INTERVAL ? SECOND AS expires_at
+         FROM reservations
+        WHERE user_id = ? AND status = 'HELD' AND expires_at > ${DB_NOW}`,
+      [holdSeconds, userId],
+    );
+    return { liveHolds: Number(row.live_holds), expiresAt: row.expires_at };
+  }
+
+  async expireIfLapsed(reservationId: number): Promise<number> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE reservations SET status = 'EXPIRED', updated_at = ${DB_NOW}
+          WHERE id = ? AND status = 'HELD' AND expires_at <= ${DB_NOW}`,
+        [reservationId],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async insertHold(hold: NewHold): Promise<Reservation | null> {
+    try {
+      const { insertId } = asWriteResult(
+        await this.query(
+          `INSERT INTO reservations
+             (user_id, schedule_id, seat_id, seat_number, price, status, expires_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'HELD', ?, ${DB_NOW}, ${DB_NOW})`,
+          [hold.userId, hold.scheduleId, hold.seatId, hold.seatNumber, hold.price, hold.expiresAt],
+        ),
+      );
+      return new Reservation(
+        insertId,
+        hold.userId,
+        hold.scheduleId,
+        hold.seatId,
+        hold.seatNumber,
+        hold.price,
+        'HELD',
+        hold.expiresAt,
+        null,
+      );
+    } catch (error) {
+      // uq_reservations_live_seat: the seat already has a HELD or CONFIRMED reservation.
+      if (isDuplicateKeyError(error)) return null;
+      throw error;
+    }
+  }
+
+  async findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
+    const rows = await this.query<ReservationRow[]>(
+      `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ?`,
+      [id, userId],
+    );
+    return rows[0] ? { value: toReservation(rows[0]), now: rows[0].db_now } : null;
+  }
+
+  async findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
+    const rows = await this.query<ReservationRow[]>(
+      `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ? FOR UPDATE`,
+      [id, userId],
+    );
+    return rows[0] ? { value: toReservation(rows[0]), now: rows[0].db_now } : null;
+  }
+
+  async markCancelled(id: number): Promise<number> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE reservations SET status = 'CANCELLED', updated_at = ${DB_NOW}
+          WHERE id = ? AND status = 'HELD'`,
+        [id],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async findLapsedHolds(limit: number): Promise<LapsedHold[]> {
+    // A plain read (no locks): the conditional UPDATE in expireLapsed decides who expires what.
+    const rows = await this.query<{ id: number; seat_id: number }[]>(
+      `SELECT id, seat_id FROM reservations
+        WHERE status = 'HELD' AND expires_at <= ${DB_NOW}
+        ORDER BY expires_at LIMIT ?`,
+      [limit],
+    );
+    return rows.map((row) => ({ reservationId: row.id, seatId: row.seat_id }));
+  }
+
+  async expireLapsed(reservationIds: readonly number[]): Promise<number> {
+    // Rows are locked in primary-key order whatever the list order, so concurrent runners with
+    // overlapping batches wait for each other instead of deadlocking.
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE reservations SET status = 'EXPIRED', updated_at = ${DB_NOW}
+          WHERE id IN (?) AND status = 'HELD' AND expires_at <= ${DB_NOW}`,
+        [reservationIds],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
+    const rows = await this.query<ReservationRow[]>(
+      `SELECT ${COLUMNS} FROM reservations FORCE INDEX (PRIMARY)
+        WHERE id IN (?) AND user_id = ? ORDER BY id FOR UPDATE`,
+      [ids, userId],
+    );
+    // The clock comes with the rows; an empty result still needs one for the caller.
+    const now = rows[0]?.db_now ?? (await this.databaseNow());
+    return { value: rows.map(toReservation), now };
+  }
+
+  async markConfirmed(ids: readonly number[], paymentId: number): Promise<number> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, updated_at = ${DB_NOW}
+          WHERE id IN (?) AND status = 'HELD'`,
+        [paymentId, ids],
+      ),
+    );
+    return affectedRows;
+  }
+
+  private async databaseNow(): Promise<Date> {
+    const [row] = await this.query<{ db_now: Date }[]>(`SELECT ${DB_NOW} AS db_now`);
+    return row.db_now;
+  }
+}
+
+function toReservation(row: ReservationRow): Reservation {
+  return new Reservation(
+    row.id,
+    row.user_id,
+    row.schedule_id,
+    row.seat_id,
+    row.seat_number,
+    row.price,
+    row.status,
+    row.expires_at,
+    row.payment_id,
+  );
+}

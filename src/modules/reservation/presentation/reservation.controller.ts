@@ -1,0 +1,83 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
+import { ParseIdPipe } from '../../../common/http/validation';
+import {
+  ActiveQueuePass,
+  ActiveQueueTokenGuard,
+  type QueuePass,
+} from '../../queue/presentation/active-queue-token.guard';
+import { ReservationFacade } from '../application/reservation.facade';
+import { CreateReservationRequest, ReservationResponse } from './dto/reservation.dto';
+
+const QUEUE_TOKEN_PROBLEMS = [ErrorCode.QUEUE_TOKEN_INVALID, ErrorCode.QUEUE_TOKEN_NOT_ACTIVE];
+
+@ApiTags('reservations')
+@ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
+@Controller('reservations')
+@UseGuards(ActiveQueueTokenGuard)
+export class ReservationController {
+  constructor(private readonly reservations: ReservationFacade) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Hold a seat for RESERVATION_HOLD_SECONDS (default 300)' })
+  @ApiCreatedResponse({ type: ReservationResponse })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...QUEUE_TOKEN_PROBLEMS,
+    ErrorCode.SEAT_NOT_FOUND,
+    ErrorCode.SEAT_UNAVAILABLE,
+    ErrorCode.BOOKING_CLOSED,
+    ErrorCode.HOLD_LIMIT_REACHED,
+  )
+  async hold(
+    @ActiveQueuePass() pass: QueuePass,
+    @Body() body: CreateReservationRequest,
+  ): Promise<ReservationResponse> {
+    return ReservationResponse.from(
+      await this.reservations.holdSeat(pass.userId, body.scheduleId, body.seatId),
+    );
+  }
+
+  @Get(':reservationId')
+  @ApiOperation({ summary: "One of the caller's reservations" })
+  @ApiOkResponse({ type: ReservationResponse })
+  @ApiProblems(
+    ErrorCode.VALIDATION_FAILED,
+    ...QUEUE_TOKEN_PROBLEMS,
+    ErrorCode.RESERVATION_NOT_FOUND,
+  )
+  async get(
+    @ActiveQueuePass() pass: QueuePass,
+    @Param('reservationId', ParseIdPipe) reservationId: number,
+  ): Promise<ReservationResponse> {
+    return ReservationResponse.from(
+      await this.reservations.getReservation(pass.userId, reservationId),
+    );
+  }
+
+  @Delete(':reservationId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Release a hold: the reservation is CANCELLED, the seat AVAILABLE' })
+  @ApiOkResponse({ type: ReservationResponse })
+  @ApiProblems(
+    ErrorCode.VALIDATION_FAILED,
+    ...QUEUE_TOKEN_PROBLEMS,
+    ErrorCode.RESERVATION_NOT_FOUND,
+    ErrorCode.RESERVATION_NOT_HELD,
+  )
+  async cancel(
+    @ActiveQueuePass() pass: QueuePass,
+    @Param('reservationId', ParseIdPipe) reservationId: number,
+  ): Promise<ReservationResponse> {
+    return ReservationResponse.from(await this.reservations.cancelHold(pass.userId, reservationId));
+  }
+}

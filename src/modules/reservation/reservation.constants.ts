@@ -1,0 +1,16 @@
+/** Redis key of the per-seat lock (the client adds REDIS_KEY_PREFIX; the library adds "mutex:"). */
+export const seatLockKey = (seatId: number) => `lock:seat:${seatId}`;
+
+/**
+ * Life of the seat lock. It only covers the hold's short transaction (a few ms); the TTL merely
+ * bounds how long a crashed holder can keep others out. If a transaction outlives it, the
+ * database fence still decides.
+ */
+export const SEAT_LOCK_TTL_MS = 5_000;
+
+/** The release job runs every second so a run-out hold is freed well within the 5 s promise. */
+export const RELEASE_INTERVAL_MS = 1_000;
+/** Holds expired per transaction: small enough to keep row locks short. */
+export const RELEASE_BATCH_SIZE = 200;
+/** Batches per run, so one run is bounded even after a long outage. */
+export const RELEASE_MAX_BATCHES_PER_RUN = 25;

@@ -1,0 +1,160 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createUser } from '../factories/catalogue.factory';
+import { http, sql, startApp } from '../support/app';
+import { assertCashInvariants, walletState } from '../support/cash-invariants';
+
+/** Every cash endpoint refuses bad input with problem+json, a stable code, and no effect. */
+describe('cash bad input (e2e)', () => {
+  let app: NestFastifyApplication;
+  let userId: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    userId = (await createUser(app)).id;
+    await request(http(app)).post(`/users/${userId}/cash/charges`).send({ amount: 1_000 });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function expectProblem(response: request.Response, status: number, code: string) {
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status, code, type: expect.any(String) });
+    expect(JSON.stringify(response.body)).not.toMatch(/at .*\.(ts|js):\d+|SELECT|UPDATE|ER_/);
+  }
+
+  describe('POST /users/{userId}/cash/charges', () => {
+    const charge = () => request(http(app)).post(`/users/${userId}/cash/charges`);
+
+    it.each([
+      ['unknown field', { amount: 1, currency: 'KRW' }, 'currency'],
+      ['missing amount', {}, 'amount'],
+      ['amount as a string', { amount: '100' }, 'amount'],
+      ['amount as a float', { amount: 1.5 }, 'amount'],
+      ['amount zero', { amount: 0 }, 'amount'],
+      ['negative amount', { amount: -100 }, 'amount'],
+      ['amount above 1,000,000', { amount: 1_000_001 }, 'amount'],
+      ['amount far out of range', { amount: 1e20 }, 'amount'],
+      ['amount null', { amount: null }, 'amount'],
+      ['amount as an array', { amount: [100] }, 'amount'],
+      ['amount as a boolean', { amount: true }, 'amount'],
+    ])('should answer 400 VALIDATION_FAILED for %s', async (_case, body, field) => {
+      const response = await charge().set('Idempotency-Key', 'bad-body').send(body);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+    });
+
+    it('should answer 400 MALFORMED_REQUEST for broken JSON', async () => {
+      const response = await charge().set('Content-Type', 'application/json').send('{"amount":');
+      expectProblem(response, 400, 'MALFORMED_REQUEST');
+    });
+
+    it('should answer 400 for a JSON array or scalar body', async () => {
+      for (const body of ['[]', '5', 'null']) {
+        const response = await charge().set('Content-Type', 'application/json').send(body);
+        expect(response.status).toBe(400);
+      }
+    });
+
+    it('should answer 415 UNSUPPORTED_MEDIA_TYPE for an XML body', async () => {
+      const response = await charge().set('Content-Type', 'text/xml').send('<amount>1</amount>');
+      expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('should answer 413 PAYLOAD_TOO_LARGE above 64 KiB', async () => {
+      const response = await charge()
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ amount: 1, pad: 'x'.repeat(70 * 1024) }));
+      expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it.each([
+      ['65 characters', 'k'.repeat(65)],
+      ['empty', ''],
+      ['containing a space', 'two words'],
+      ['containing a tab', 'tab\there'],
+    ])('should answer 400 VALIDATION_FAILED for an Idempotency-Key %s', async (_case, key) => {
+      const response = await charge().set('Idempotency-Key', key).send({ amount: 1 });
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+    });
+
+    it('should accept an Idempotency-Key of exactly 64 characters', async () => {
+      const other = (await createUser(app)).id;
+      await request(http(app))
+        .post(`/users/${other}/cash/charges`)
+        .set('Idempotency-Key', 'k'.repeat(64))
+        .send({ amount: 5 })
+        .expect(200, { userId: other, balance: 5 });
+    });
+  });
+
+  describe('GET /users/{userId}/cash/history', () => {
+    const history = (query: string) =>
+      request(http(app)).get(`/users/${userId}/cash/history${query}`);
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['limit=1e1', 'limit'],
+      ['limit=', 'limit'],
+      ['limit=1&limit=2', 'limit'],
+      ['cursor=!!!', 'cursor'],
+      ['cursor=abc', 'cursor'],
+      [`cursor=${Buffer.from('v1.0').toString('base64url')}`, 'cursor'],
+      [`cursor=${Buffer.from('v1.12 ').toString('base64url')}`, 'cursor'],
+      [`cursor=${Buffer.from('v2.12').toString('base64url')}`, 'cursor'],
+      [`cursor=${'A'.repeat(65)}`, 'cursor'],
+      ['cursor=a&cursor=b', 'cursor'],
+      ['page=2', 'page'],
+    ])('should answer 400 VALIDATION_FAILED for ?%s', async (query, field) => {
+      const response = await history(`?${query}`);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
+    });
+
+    it('should accept limit=1 and limit=100', async () => {
+      expect((await history('?limit=1')).body).toEqual({
+        items: [expect.any(Object)],
+        nextCursor: null,
+      });
+      expect((await history('?limit=100')).status).toBe(200);
+    });
+  });
+
+  describe('path ids', () => {
+    it.each([
+      ['GET', '/users/not-a-uuid/cash'],
+      ['POST', '/users/not-a-uuid/cash/charges'],
+      ['GET', '/users/12345/cash/history'],
+      ['GET', '/users/5b0f3b1e8a3c4a579a1e2f0d6c8b9e11/cash'],
+    ])('should answer 400 VALIDATION_FAILED for %s %s', async (method, path) => {
+      const call =
+        method === 'GET'
+          ? request(http(app)).get(path)
+          : request(http(app)).post(path).send({ amount: 1 });
+      const response = await call;
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'userId' })]);
+    });
+  });
+
+  // Runs last (Jest keeps declaration order): none of the requests above may have had an effect.
+  it('should have moved no money and remembered no key when all of the above were refused', async () => {
+    await expect(walletState(app, userId)).resolves.toEqual({
+      balance: 1_000,
+      ledgerSum: 1_000,
+      entries: 1,
+    });
+    await expect(
+      sql(app, 'SELECT id FROM idempotency_keys WHERE user_id = ?', [userId]),
+    ).resolves.toEqual([]);
+    await assertCashInvariants(app);
+  });
+});

@@ -1,0 +1,116 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createUser } from '../factories/catalogue.factory';
+import { http, startApp } from '../support/app';
+import { assertCashInvariants, walletState } from '../support/cash-invariants';
+import { TcpProxy } from '../support/tcp-proxy';
+
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/**
+ * Cash with a dependency down, staged through TCP proxies. Redis only carries the idempotency
+ * "in progress" marker, so charges keep working without it and MySQL's unique key still allows
+ * one effect per key. Without MySQL nothing can be charged: 503, and nothing is remembered.
+ */
+describe('cash with a dependency down (e2e)', () => {
+  let app: NestFastifyApplication;
+  let mysqlProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+
+  beforeAll(async () => {
+    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+    mysqlProxy = new TcpProxy(
+      process.env.DB_HOST ?? '127.0.0.1',
+      Number(process.env.DB_PORT ?? 3306),
+    );
+    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const [mysqlPort, redisPort] = await Promise.all([mysqlProxy.start(), redisProxy.start()]);
+    redisUrl.hostname = '127.0.0.1';
+    redisUrl.port = String(redisPort);
+    app = await startApp({
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(mysqlPort),
+      REDIS_URL: redisUrl.toString(),
+    });
+  });
+
+  afterEach(async () => {
+    await assertCashInvariants(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await Promise.all([mysqlProxy.cut(), redisProxy.cut()]);
+  });
+
+  const charge = (userId: string, amount: number, key: string) =>
+    request(http(app))
+      .post(`/users/${userId}/cash/charges`)
+      .set('Idempotency-Key', key)
+      .send({ amount });
+
+  it('should charge once per key and replay when Redis is down', async () => {
+    const { id } = await createUser(app);
+    await redisProxy.cut();
+    try {
+      const first = await charge(id, 3_000, 'no-redis').expect(200);
+      const again = await charge(id, 3_000, 'no-redis').expect(200);
+      const racing = await Promise.all(
+        Array.from({ length: 10 }, () => charge(id, 500, 'no-redis-race')),
+      );
+
+      expect(first.body).toEqual({ userId: id, balance: 3_000 });
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      // Without the marker there is no fast 409: duplicates wait for the first and replay it.
+      expect(racing.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
+      expect(racing.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+      await expect(walletState(app, id)).resolves.toEqual({
+        balance: 3_500,
+        ledgerSum: 3_500,
+        entries: 2,
+      });
+    } finally {
+      await redisProxy.restore();
+    }
+  });
+
+  it('should answer 503 and remember nothing while MySQL is down', async () => {
+    const { id } = await createUser(app);
+    await mysqlProxy.cut();
+    let responses: request.Response[];
+    try {
+      responses = [
+        await request(http(app)).get(`/users/${id}/cash`),
+        await charge(id, 1_000, 'no-mysql'),
+        await request(http(app)).get(`/users/${id}/cash/history`),
+      ];
+    } finally {
+      await mysqlProxy.restore();
+    }
+    for (const response of responses) {
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(response.headers['retry-after']).toBeDefined();
+    }
+
+    // Back up: the key was never stored and its marker was released, so the retry charges.
+    await eventually(async () => {
+      await request(http(app)).get(`/users/${id}/cash`).expect(200);
+    });
+    const retry = await charge(id, 1_000, 'no-mysql').expect(200);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(retry.body).toEqual({ userId: id, balance: 1_000 });
+  });
+});

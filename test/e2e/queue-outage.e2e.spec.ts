@@ -1,0 +1,64 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
+import { QueueScheduler } from '../../src/modules/queue/presentation/queue.scheduler';
+import { http, startApp } from '../support/app';
+import { activeTokenFor, runAdmission } from '../support/queue';
+import { TcpProxy } from '../support/tcp-proxy';
+
+/**
+ * Redis is the queue's only store. While it is unreachable (a TCP proxy is cut, the server other
+ * workers share stays up) every queue call, the guard included, answers 503 fast instead of
+ * letting anyone through; when it is back the same tokens work again.
+ */
+describe('waiting queue while Redis is down (e2e)', () => {
+  let app: NestFastifyApplication;
+  let redisProxy: TcpProxy;
+
+  beforeAll(async () => {
+    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    redisUrl.hostname = '127.0.0.1';
+    redisUrl.port = String(await redisProxy.start());
+    app = await startApp({ REDIS_URL: redisUrl.toString() });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await redisProxy.cut();
+  });
+
+  it('should answer 503 with Retry-After on issue, poll and guarded calls, then recover', async () => {
+    const user = await createUser(app);
+    const token = await activeTokenFor(app, user.id);
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 1 });
+    const seats = `/concerts/${concertId}/schedules/${schedule.id}/seats`;
+
+    await redisProxy.cut();
+    const started = Date.now();
+    const responses = [
+      await request(http(app)).post('/queue/tokens').send({ userId: user.id }),
+      await request(http(app)).get('/queue/status').set('Queue-Token', token),
+      await request(http(app)).get(seats).set('Queue-Token', token),
+    ];
+    expect(Date.now() - started).toBeLessThan(7_000);
+    for (const response of responses) {
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(response.headers['retry-after']).toBeDefined();
+    }
+    // An admission run fails too; the scheduler logs it and tries again on its next tick.
+    await expect(runAdmission(app)).rejects.toBeDefined();
+    await expect(app.get(QueueScheduler).tick()).resolves.toBeUndefined();
+
+    await redisProxy.restore();
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await request(http(app)).get('/queue/status').set('Queue-Token', token)).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status).toBe(200);
+    await request(http(app)).get(seats).set('Queue-Token', token).expect(200);
+  });
+});

@@ -1,0 +1,227 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
+import { ReservationScheduler } from '../../src/modules/reservation/presentation/reservation.scheduler';
+import { createConcertWithSchedule } from '../factories/catalogue.factory';
+import { sql } from '../support/app';
+import { assertBookingInvariants } from '../support/booking-invariants';
+import { call, Fan, fansWithActiveTokens, startCluster, tally } from '../support/booking';
+import { resetQueue } from '../support/queue';
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+async function metric(app: NestFastifyApplication, name: string): Promise<number> {
+  const reply = await app.inject({ method: 'GET', url: '/metrics' });
+  const line = reply.body.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/** The scheduled release job as production runs it: every second, on every instance. */
+describe('hold expiry with the scheduled job running (integration)', () => {
+  let apps: NestFastifyApplication[];
+  let fans: Fan[];
+
+  beforeAll(async () => {
+    // The first instance runs the real job every second, as production does.
+    apps = [
+      ...(await startCluster(1, { RESERVATION_HOLD_SECONDS: '2', JOBS_ENABLED: 'true' })),
+      ...(await startCluster(2, { RESERVATION_HOLD_SECONDS: '2' })),
+    ];
+    await resetQueue(apps[0]);
+    fans = await fansWithActiveTokens(apps[0], 2);
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  afterEach(async () => {
+    await assertBookingInvariants(apps[0]);
+  });
+
+  const hold = (app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) =>
+    call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
+
+  async function seatStatus(concertId: number, scheduleId: number, seatId: number) {
+    const reply = await call(
+      apps[1],
+      'GET',
+      `/concerts/${concertId}/schedules/${scheduleId}/seats`,
+      {
+        token: fans[0].token,
+      },
+    );
+    return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
+  }
+
+  it('should free a 2 s hold within 5 s of expiry by the scheduled job, so another fan can hold it', async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
+    const seat = schedule.seats[1];
+    const [first, second] = fans.slice(0, 2);
+    const held = await hold(apps[1], first, schedule.id, seat.id);
+    expect(held.status).toBe(201);
+    const expiresAt = Date.parse(held.body.expiresAt);
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(2_100);
+    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('HELD');
+
+    await eventually(async () => {
+      const [row] = await sql<{ r: string; s: string }[]>(
+        apps[0],
+        `SELECT r.status AS r, s.status AS s FROM reservations r JOIN seats s ON s.id = r.seat_id
+          WHERE r.id = ?`,
+        [held.body.id],
+      );
+      expect(row).toEqual({ r: 'EXPIRED', s: 'AVAILABLE' });
+    }, 8_000);
+    expect(Date.now() - expiresAt).toBeLessThan(5_000);
+
+    const read = await call(apps[2], 'GET', `/reservations/${held.body.id}`, {
+      token: first.token,
+    });
+    expect(read.body.status).toBe('EXPIRED');
+    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('AVAILABLE');
+    const again = await hold(apps[2], second, schedule.id, seat.id);
+    expect(again.status).toBe(201);
+    expect(again.body.userId).toBe(second.userId);
+  });
+});
+
+/** Holds running out with the job driven by hand: readers, re-holding, concurrent runners. */
+describe('hold expiry and the release job run by hand (integration)', () => {
+  let apps: NestFastifyApplication[];
+  let fans: Fan[];
+
+  beforeAll(async () => {
+    // Three instances with 2 s holds and JOBS_ENABLED=false: the tests run the job themselves.
+    apps = await startCluster(3, { RESERVATION_HOLD_SECONDS: '2' });
+    await resetQueue(apps[0]);
+    fans = await fansWithActiveTokens(apps[0], 400);
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  afterEach(async () => {
+    await assertBookingInvariants(apps[0]);
+  });
+
+  const hold = (app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) =>
+    call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
+
+  async function seatStatus(concertId: number, scheduleId: number, seatId: number) {
+    const reply = await call(
+      apps[1],
+      'GET',
+      `/concerts/${concertId}/schedules/${scheduleId}/seats`,
+      {
+        token: fans[0].token,
+      },
+    );
+    return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
+  }
+
+  it('should show a run-out hold as AVAILABLE/EXPIRED at once and let another fan take it before any job ran', async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
+    const seat = schedule.seats[0];
+    const [first, second] = fans.slice(2, 4);
+    const held = await hold(apps[0], first, schedule.id, seat.id);
+    expect(held.status).toBe(201);
+    const tooEarly = await hold(apps[1], second, schedule.id, seat.id);
+    expect([tooEarly.status, tooEarly.body.code]).toEqual([409, 'SEAT_UNAVAILABLE']);
+
+    await sleep(Date.parse(held.body.expiresAt) - Date.now() + 50);
+    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('AVAILABLE');
+    const read = await call(apps[1], 'GET', `/reservations/${held.body.id}`, {
+      token: first.token,
+    });
+    expect(read.body.status).toBe('EXPIRED');
+    const cancel = await call(apps[1], 'DELETE', `/reservations/${held.body.id}`, {
+      token: first.token,
+    });
+    expect([cancel.status, cancel.body.code]).toEqual([409, 'RESERVATION_NOT_HELD']);
+
+    // The stored row still says HELD (no job ran); the new hold retires it in its transaction.
+    const taken = await hold(apps[2], second, schedule.id, seat.id);
+    expect(taken.status).toBe(201);
+    const rows = await sql(
+      apps[0],
+      'SELECT id, status FROM reservations WHERE seat_id = ? ORDER BY id',
+      [seat.id],
+    );
+    expect(rows).toEqual([
+      { id: held.body.id, status: 'EXPIRED' },
+      { id: taken.body.id, status: 'HELD' },
+    ]);
+  });
+
+  it('should expire each reservation exactly once when three runners release at the same moment', async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 450 });
+    // More holds than one batch, so the runners' batches overlap and run past the first one.
+    const holders = fans.slice(0, 350);
+    const replies = await Promise.all(
+      holders.map((fan, i) => hold(apps[i % 3], fan, schedule.id, schedule.seats[i].id)),
+    );
+    expect(tally(replies)).toEqual({ '201': 350 });
+    const ids = replies.map((reply) => reply.body.id as number);
+    const before = await Promise.all(
+      apps.map((app) => metric(app, 'reservation_expirations_total')),
+    );
+    await sleep(Math.max(...replies.map((r) => Date.parse(r.body.expiresAt))) - Date.now() + 50);
+    // Earlier tests in this worker's database may have left run-out holds too; all are due.
+    const [{ due }] = await sql<{ due: number }[]>(
+      apps[0],
+      `SELECT COUNT(*) AS due FROM reservations WHERE status = 'HELD' AND expires_at <= UTC_TIMESTAMP(3)`,
+    );
+    expect(Number(due)).toBeGreaterThanOrEqual(350);
+
+    // Two runners per instance (the facade directly, past the scheduler's in-process guard).
+    const runs = await Promise.all(
+      apps.flatMap((app) => [
+        app.get(ReservationFacade).releaseLapsedHolds(),
+        app.get(ReservationFacade).releaseLapsedHolds(),
+      ]),
+    );
+
+    expect(runs.reduce((sum, n) => sum + n, 0)).toBe(Number(due));
+    const after = await Promise.all(
+      apps.map((app) => metric(app, 'reservation_expirations_total')),
+    );
+    expect(after.reduce((s, n) => s + n, 0) - before.reduce((s, n) => s + n, 0)).toBe(Number(due));
+    const statuses = await sql<{ status: string; n: number }[]>(
+      apps[0],
+      'SELECT status, COUNT(*) AS n FROM reservations WHERE id IN (?) GROUP BY status',
+      [ids],
+    );
+    expect(statuses.map((row) => [row.status, Number(row.n)])).toEqual([['EXPIRED', 350]]);
+    const seats = await call(
+      apps[0],
+      'GET',
+      `/concerts/${concertId}/schedules/${schedule.id}/seats`,
+      {
+        token: fans[399].token,
+      },
+    );
+    expect(new Set(seats.body.map((s: { status: string }) => s.status))).toEqual(
+      new Set(['AVAILABLE']),
+    );
+    const [{ held }] = await sql<{ held: number }[]>(
+      apps[0],
+      `SELECT COUNT(*) AS held FROM seats WHERE schedule_id = ? AND status <> 'AVAILABLE'`,
+      [schedule.id],
+    );
+    expect(Number(held)).toBe(0);
+    // Nothing left: another round finds no work.
+    await expect(apps[0].get(ReservationScheduler).tick()).resolves.toBe(0);
+  });
+});

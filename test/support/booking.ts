@@ -1,0 +1,119 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { sql, startApp } from './app';
+import { insertUsers, runAdmission } from './queue';
+
+/**
+ * Environment for the many-instance races: every fan admitted at once, and the overload guard
+ * off because all instances share this test process's event loop (its 503s are load shedding by
+ * design, not what these tests measure).
+ */
+export const RACE_ENV: Record<string, string> = {
+  QUEUE_MAX_ACTIVE_USERS: '100000',
+  QUEUE_ADMIT_PER_SECOND: '100000',
+  OVERLOAD_MAX_IN_FLIGHT: '0',
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
+  // Each instance's pool queues at most 200 waiting requests; 20 connections + the queue cover
+  // a fifth of a 1,000-request burst.
+  DB_POOL_SIZE: '20',
+};
+
+/** Several app instances against the same MySQL and Redis (this file's key prefix). */
+export function startCluster(
+  count: number,
+  env: Record<string, string> = {},
+): Promise<NestFastifyApplication[]> {
+  return Promise.all(Array.from({ length: count }, () => startApp({ ...RACE_ENV, ...env })));
+}
+
+export interface Fan {
+  userId: string;
+  token: string;
+}
+
+export interface Reply {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  headers: Record<string, unknown>;
+}
+
+/** One request through the whole Fastify pipeline (guards, pipes, filter) without a socket. */
+export async function call(
+  app: NestFastifyApplication,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const response = await app.inject({
+    method,
+    url,
+    headers: {
+      ...(options.token ? { 'queue-token': options.token } : {}),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { payload: options.body as object }),
+  });
+  return {
+    status: response.statusCode,
+    body: response.body ? JSON.parse(response.body) : undefined,
+    headers: response.headers,
+  };
+}
+
+/**
+ * `count` users with empty wallets and ACTIVE queue tokens. Users and wallets go straight into
+ * MySQL (arranging only); tokens come from the queue API and one admission run, so they are as
+ * real as any client's. The app must run with RACE_ENV (or another large admission limit).
+ */
+export async function fansWithActiveTokens(
+  app: NestFastifyApplication,
+  count: number,
+): Promise<Fan[]> {
+  const userIds = await insertUsers(app, count);
+  for (let start = 0; start < userIds.length; start += 1000) {
+    const now = new Date();
+    await sql(app, 'INSERT INTO cash_wallets (user_id, balance, updated_at) VALUES ?', [
+      userIds.slice(start, start + 1000).map((id) => [id, 0, now]),
+    ]);
+  }
+  const fans: Fan[] = [];
+  for (let start = 0; start < userIds.length; start += 100) {
+    const batch = await Promise.all(
+      userIds.slice(start, start + 100).map(async (userId) => {
+        const issued = await call(app, 'POST', '/queue/tokens', { body: { userId } });
+        if (issued.status !== 201) {
+          throw new Error(
+            `POST /queue/tokens answered ${issued.status}: ${JSON.stringify(issued.body)}`,
+          );
+        }
+        return { userId, token: (issued.body as { token: string }).token };
+      }),
+    );
+    fans.push(...batch);
+  }
+  await runAdmission(app);
+  return fans;
+}
+
+/** Tallies statuses and error codes: `{ '201': 1, '409 SEAT_UNAVAILABLE': 999 }`. */
+export function tally(replies: Reply[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const reply of replies) {
+    const code = (reply.body as { code?: string } | undefined)?.code;
+    const key = reply.status < 300 ? String(reply.status) : `${reply.status} ${code}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Sets a user's balance through the API: `POST /users/{id}/cash/charges`, at most 1,000,000 a call. */
+export async function charge(app: NestFastifyApplication, userId: string, amount: number) {
+  for (let left = amount; left > 0; left -= 1_000_000) {
+    const reply = await call(app, 'POST', `/users/${userId}/cash/charges`, {
+      body: { amount: Math.min(left, 1_000_000) },
+    });
+    if (reply.status !== 200) {
+      throw new Error(`charge answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+    }
+  }
+}

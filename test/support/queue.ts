@@ -1,0 +1,61 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { QueueFacade } from '../../src/modules/queue/application/queue.facade';
+import { AdmissionRun } from '../../src/modules/queue/domain/queue-entry';
+import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
+import { http, sql } from './app';
+
+/** One admission run, exactly as the scheduler does it (tests run with JOBS_ENABLED=false). */
+export function runAdmission(app: NestFastifyApplication): Promise<AdmissionRun> {
+  return app.get(QueueFacade).runAdmission();
+}
+
+/**
+ * Issues a token for the user through `POST /queue/tokens` and runs admission until it is ACTIVE
+ * (FIFO and the per-second cap may make it wait for a later second). Returns the token.
+ */
+export async function activeTokenFor(
+  app: NestFastifyApplication,
+  userId: string,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const issued = await request(http(app)).post('/queue/tokens').send({ userId });
+  if (issued.status !== 201 && issued.status !== 200) {
+    throw new Error(`POST /queue/tokens answered ${issued.status}: ${JSON.stringify(issued.body)}`);
+  }
+  const token = (issued.body as { token: string }).token;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await runAdmission(app);
+    const status = await request(http(app)).get('/queue/status').set('Queue-Token', token);
+    if (status.status !== 200) {
+      throw new Error(
+        `GET /queue/status answered ${status.status}: ${JSON.stringify(status.body)}`,
+      );
+    }
+    if ((status.body as { status: string }).status === 'ACTIVE') return token;
+    if (Date.now() > deadline) throw new Error(`token of ${userId} was not admitted in time`);
+    await sleep(100);
+  }
+}
+
+/** Empties this test file's queue (keys are under the file's own Redis prefix). */
+export async function resetQueue(app: NestFastifyApplication): Promise<void> {
+  const keys = Object.values(QUEUE_KEYS).filter((key) => typeof key === 'string');
+  await app.get(Redis).del(...keys);
+}
+
+/** Users straight into MySQL (arranging only): many at once without 5,000 HTTP calls. */
+export async function insertUsers(app: NestFastifyApplication, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = ids.slice(start, start + 1000).map((id, i) => [id, `Fan ${start + i + 1}`]);
+    await sql(app, 'INSERT INTO users (id, name, created_at) VALUES ?', [
+      rows.map(([id, name]) => [id, name, new Date()]),
+    ]);
+  }
+  return ids;
+}
