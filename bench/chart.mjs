@@ -22,8 +22,8 @@ function targetsFor(row) {
   const name = row.name;
   if (/status poll \((service|3 instances)\)/.test(name)) return { rps: 8000, p99: 30 };
   if (/token|issue/i.test(name)) return { rps: 5000, p99: 30 };
-  if (/hold|reserv/i.test(name)) return { rps: 1500 };
-  if (/^pay|payment/i.test(name)) return { rps: 800, p99: 100 };
+  if (/^pay/i.test(name)) return { rps: 800, p99: 100 };
+  if (/^(hold|reserv)/i.test(name) && !/race|flow/i.test(name)) return { rps: 1500 };
   return {};
 }
 

@@ -5,7 +5,7 @@
 // section of docs/benchmarks.md. See bench/README.md.
 //
 //   node bench/run.mjs [--instances 1|3] [--duration 10] [--only queue,reserve] [--no-overload]
-//                      [--no-docs]
+//                      [--no-docs] [--render-only]
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import mysql from 'mysql2/promise';
@@ -55,6 +55,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'no-overload': { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
+    // Re-judge and re-render docs/benchmarks.md and the chart from latest.json, without measuring.
+    'render-only': { type: 'boolean', default: false },
   },
 });
 const instances = Number(args.instances);
@@ -280,16 +282,42 @@ function judgeTargets(rows, comparison) {
     add(`${row.name} req/s`, `≥ ${TARGETS.issueRps}`, row.rps, row.rps >= TARGETS.issueRps);
     add(`${row.name} p99`, `≤ ${TARGETS.queueP99Ms} ms`, row.p99, row.p99 <= TARGETS.queueP99Ms);
   }
-  for (const row of find(/hold|reserv/i)) {
+  // Throughput targets apply to plain loads; a race for one seat or a step of a combined flow
+  // measures something else (contention, the flow's pace) and is reported, not judged.
+  const plain = (row) => !/race|flow/i.test(row.name);
+  for (const row of find(/^(hold|reserv)/i).filter(plain)) {
     add(`${row.name} req/s`, `≥ ${TARGETS.holdRps}`, row.rps, row.rps >= TARGETS.holdRps);
   }
-  for (const row of find(/^pay|payment/i)) {
+  for (const row of find(/^pay/i)) {
     add(`${row.name} req/s`, `≥ ${TARGETS.payRps}`, row.rps, row.rps >= TARGETS.payRps);
     add(`${row.name} p99`, `≤ ${TARGETS.payP99Ms} ms`, row.p99, row.p99 <= TARGETS.payP99Ms);
   }
   const all5xx = rows.reduce((sum, row) => sum + fiveXx(row), 0);
   add('5xx outside the overload run', '0', all5xx, all5xx === 0);
   return verdicts;
+}
+
+function overloadTargets(overload) {
+  if (!overload) return [];
+  const shed = (overload.statuses[429] ?? 0) + (overload.statuses[503] ?? 0);
+  const others = Object.entries(overload.statuses)
+    .filter(([code]) => !['200', '429', '503'].includes(code))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return [
+    {
+      name: 'overload: sheds with 429/503 + Retry-After, no other error, nothing hangs',
+      target: `every shed with Retry-After, no timeout, max ≤ ${OVERLOAD_MAX_LATENCY_MS} ms`,
+      actual:
+        `${shed} shed, ${overload.shedWithoutRetryAfter} without Retry-After, ${others} other, ` +
+        `${overload.timeouts} timeouts, max ${overload.maxLatencyMs} ms`,
+      pass:
+        shed > 0 &&
+        overload.shedWithoutRetryAfter === 0 &&
+        others === 0 &&
+        overload.timeouts === 0 &&
+        overload.maxLatencyMs <= OVERLOAD_MAX_LATENCY_MS,
+    },
+  ];
 }
 
 async function runScenarios(rows) {
@@ -504,25 +532,7 @@ async function main() {
     ),
     notes,
   };
-  if (overload) {
-    const shed = (overload.statuses[429] ?? 0) + (overload.statuses[503] ?? 0);
-    const others = Object.entries(overload.statuses)
-      .filter(([code]) => !['200', '429', '503'].includes(code))
-      .reduce((sum, [, n]) => sum + n, 0);
-    results.targets.push({
-      name: 'overload: sheds with 429/503 + Retry-After, no other error, nothing hangs',
-      target: `every shed with Retry-After, no timeout, max ≤ ${OVERLOAD_MAX_LATENCY_MS} ms`,
-      actual:
-        `${shed} shed, ${overload.shedWithoutRetryAfter} without Retry-After, ${others} other, ` +
-        `${overload.timeouts} timeouts, max ${overload.maxLatencyMs} ms`,
-      pass:
-        shed > 0 &&
-        overload.shedWithoutRetryAfter === 0 &&
-        others === 0 &&
-        overload.timeouts === 0 &&
-        overload.maxLatencyMs <= OVERLOAD_MAX_LATENCY_MS,
-    });
-  }
+  results.targets.push(...overloadTargets(overload));
 
   printTable(rows.map((r) => ({ ...r, name: `${r.scenario}: ${r.name}` })));
   if (comparison) {
@@ -540,8 +550,24 @@ async function main() {
   if (!args['no-docs']) await updateDocs(results);
 }
 
-try {
-  await main();
-} finally {
-  await removeRunKeys();
+async function renderOnly() {
+  const results = JSON.parse(await readFile(`${root}docs/benchmarks/latest.json`, 'utf8'));
+  results.targets = [
+    ...judgeTargets(
+      results.rows.filter((r) => r.scenario !== 'baseline'),
+      results.baseline,
+    ),
+    ...overloadTargets(results.overload),
+  ];
+  await updateDocs(results);
+}
+
+if (args['render-only']) {
+  await renderOnly();
+} else {
+  try {
+    await main();
+  } finally {
+    await removeRunKeys();
+  }
 }
