@@ -1,13 +1,18 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
-import { overloadConfig, OverloadConfig } from './common/config/configuration';
+import {
+  appConfig,
+  AppConfig,
+  overloadConfig,
+  OverloadConfig,
+} from './common/config/configuration';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { installOverloadProtection } from './common/http/overload-protection';
+import { createPino, installAccessLog, JsonLogger } from './common/logging/json-logger';
 import { createValidationPipe } from './common/http/validation';
 import { installHttpMetrics } from './common/metrics/http-metrics';
 import { MetricsService } from './common/metrics/metrics.service';
@@ -51,10 +56,14 @@ export async function createApp(): Promise<NestFastifyApplication> {
       return id;
     },
   });
+  // bodyParser: false keeps Fastify's own JSON parser only, so a form-encoded body gets 415 like
+  // any other non-JSON body instead of being parsed by @fastify/formbody.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, {
     bufferLogs: true,
+    bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  const pino = createPino(app.get<AppConfig>(appConfig.KEY).logLevel);
+  app.useLogger(new JsonLogger(pino));
 
   // Errors Fastify raises itself (body too large, bad JSON, wrong content type) are routed by Nest
   // to the same global filter as HttpExceptions, so they get problem+json too.
@@ -63,6 +72,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     void reply.header('X-Request-Id', request.id);
     done();
   });
+  installAccessLog(fastify, pino);
   // Metrics first so they see every response, including the 503s of the overload guard.
   const metrics = app.get(MetricsService);
   installHttpMetrics(fastify, metrics);

@@ -82,6 +82,14 @@ describe('bad input (e2e)', () => {
       expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('should answer 415 UNSUPPORTED_MEDIA_TYPE for a form-encoded body', async () => {
+      const response = await request(http(app))
+        .post('/users')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('name=Kim');
+      expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
     it('should answer 415 UNSUPPORTED_MEDIA_TYPE for a non-JSON body', async () => {
       const response = await request(http(app))
         .post('/users')
