@@ -3,20 +3,8 @@ import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
-import { TcpProxy } from '../support/tcp-proxy';
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
+import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
+import { eventually } from '../support/eventually';
 
 /**
  * Cash with a dependency down, staged through TCP proxies. Redis only carries the idempotency
@@ -29,20 +17,9 @@ describe('cash with a dependency down (e2e)', () => {
   let redisProxy: TcpProxy;
 
   beforeAll(async () => {
-    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-    mysqlProxy = new TcpProxy(
-      process.env.DB_HOST ?? '127.0.0.1',
-      Number(process.env.DB_PORT ?? 3306),
-    );
-    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-    const [mysqlPort, redisPort] = await Promise.all([mysqlProxy.start(), redisProxy.start()]);
-    redisUrl.hostname = '127.0.0.1';
-    redisUrl.port = String(redisPort);
-    app = await startApp({
-      DB_HOST: '127.0.0.1',
-      DB_PORT: String(mysqlPort),
-      REDIS_URL: redisUrl.toString(),
-    });
+    const proxies = await startDependencyProxies();
+    ({ mysql: mysqlProxy, redis: redisProxy } = proxies);
+    app = await startApp(proxies.env);
   });
 
   afterEach(async () => {

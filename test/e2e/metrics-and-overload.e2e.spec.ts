@@ -5,19 +5,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+import { eventually } from '../support/eventually';
 
 async function scrape(app: NestFastifyApplication): Promise<string> {
   const response = await request(http(app)).get('/metrics').expect(200);

@@ -7,18 +7,7 @@ import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, Fan, fansWithActiveTokens, startCluster, tally } from '../support/booking';
 import { resetQueue } from '../support/queue';
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
+import { eventually } from '../support/eventually';
 
 async function metric(app: NestFastifyApplication, name: string): Promise<number> {
   const reply = await app.inject({ method: 'GET', url: '/metrics' });

@@ -43,3 +43,28 @@ export class TcpProxy {
     await this.start(this.port);
   }
 }
+
+/**
+ * Proxies in front of the test MySQL and Redis, and the env that points an app at them, so a
+ * test can stage an outage of either without touching the servers other workers share.
+ */
+export async function startDependencyProxies(): Promise<{
+  mysql: TcpProxy;
+  redis: TcpProxy;
+  env: Record<string, string>;
+}> {
+  const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+  const mysql = new TcpProxy(
+    process.env.DB_HOST ?? '127.0.0.1',
+    Number(process.env.DB_PORT ?? 3306),
+  );
+  const redis = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  const [mysqlPort, redisPort] = await Promise.all([mysql.start(), redis.start()]);
+  redisUrl.hostname = '127.0.0.1';
+  redisUrl.port = String(redisPort);
+  return {
+    mysql,
+    redis,
+    env: { DB_HOST: '127.0.0.1', DB_PORT: String(mysqlPort), REDIS_URL: redisUrl.toString() },
+  };
+}
