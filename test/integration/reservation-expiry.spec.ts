@@ -15,6 +15,24 @@ async function metric(app: NestFastifyApplication, name: string): Promise<number
   return Number(line?.split(' ')[1] ?? NaN);
 }
 
+function hold(app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) {
+  return call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
+}
+
+/** A seat's status as the public seat list shows it to `viewer`. */
+async function seatStatus(
+  app: NestFastifyApplication,
+  viewer: Fan,
+  concertId: number,
+  scheduleId: number,
+  seatId: number,
+): Promise<string | undefined> {
+  const reply = await call(app, 'GET', `/concerts/${concertId}/schedules/${scheduleId}/seats`, {
+    token: viewer.token,
+  });
+  return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
+}
+
 /** The scheduled release job as production runs it: every second, on every instance. */
 describe('hold expiry with the scheduled job running (integration)', () => {
   let apps: NestFastifyApplication[];
@@ -38,21 +56,6 @@ describe('hold expiry with the scheduled job running (integration)', () => {
     await assertBookingInvariants(apps[0]);
   });
 
-  const hold = (app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) =>
-    call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
-
-  async function seatStatus(concertId: number, scheduleId: number, seatId: number) {
-    const reply = await call(
-      apps[1],
-      'GET',
-      `/concerts/${concertId}/schedules/${scheduleId}/seats`,
-      {
-        token: fans[0].token,
-      },
-    );
-    return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
-  }
-
   it('should free a 2 s hold within 5 s of expiry by the scheduled job, so another fan can hold it', async () => {
     const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
     const seat = schedule.seats[1];
@@ -61,7 +64,7 @@ describe('hold expiry with the scheduled job running (integration)', () => {
     expect(held.status).toBe(201);
     const expiresAt = Date.parse(held.body.expiresAt);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(2_100);
-    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('HELD');
+    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('HELD');
 
     await eventually(async () => {
       const [row] = await sql<{ r: string; s: string }[]>(
@@ -78,7 +81,7 @@ describe('hold expiry with the scheduled job running (integration)', () => {
       token: first.token,
     });
     expect(read.body.status).toBe('EXPIRED');
-    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('AVAILABLE');
+    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
     const again = await hold(apps[2], second, schedule.id, seat.id);
     expect(again.status).toBe(201);
     expect(again.body.userId).toBe(second.userId);
@@ -105,21 +108,6 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     await assertBookingInvariants(apps[0]);
   });
 
-  const hold = (app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) =>
-    call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
-
-  async function seatStatus(concertId: number, scheduleId: number, seatId: number) {
-    const reply = await call(
-      apps[1],
-      'GET',
-      `/concerts/${concertId}/schedules/${scheduleId}/seats`,
-      {
-        token: fans[0].token,
-      },
-    );
-    return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
-  }
-
   it('should show a run-out hold as AVAILABLE/EXPIRED at once and let another fan take it before any job ran', async () => {
     const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
     const seat = schedule.seats[0];
@@ -130,7 +118,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     expect([tooEarly.status, tooEarly.body.code]).toEqual([409, 'SEAT_UNAVAILABLE']);
 
     await sleep(Date.parse(held.body.expiresAt) - Date.now() + 50);
-    expect(await seatStatus(concertId, schedule.id, seat.id)).toBe('AVAILABLE');
+    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
     const read = await call(apps[1], 'GET', `/reservations/${held.body.id}`, {
       token: first.token,
     });

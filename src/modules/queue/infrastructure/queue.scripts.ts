@@ -48,16 +48,26 @@ local function describeWaiting(token, userId, now)
 end
 `;
 
-// Needs waitingKey, seenKey, activeKey, ownersKey and usersKey in scope.
-const FORGET = `
-local function forget(token, userId)
-  redis.call('ZREM', waitingKey, token)
-  redis.call('ZREM', seenKey, token)
-  redis.call('ZREM', activeKey, token)
+// Needs ownersKey and usersKey in scope. Unlinks token and owner (looked up unless the caller
+// knows it); the user's pointer goes only if it still names this token, so a newer token of the
+// same user survives.
+const FORGET_OWNER = `
+local function forgetOwner(token, knownUserId)
+  local userId = knownUserId or redis.call('HGET', ownersKey, token)
   redis.call('HDEL', ownersKey, token)
   if userId and redis.call('HGET', usersKey, userId) == token then
     redis.call('HDEL', usersKey, userId)
   end
+end
+`;
+
+// Needs waitingKey, seenKey, activeKey, ownersKey and usersKey in scope.
+const FORGET = `${FORGET_OWNER}
+local function forget(token, userId)
+  redis.call('ZREM', waitingKey, token)
+  redis.call('ZREM', seenKey, token)
+  redis.call('ZREM', activeKey, token)
+  forgetOwner(token, userId)
 end
 `;
 
@@ -193,15 +203,11 @@ export const EXPIRE: ScriptDefinition = {
   numberOfKeys: 3,
   lua: `
 local activeKey, ownersKey, usersKey = KEYS[1], KEYS[2], KEYS[3]
-${CLOCK}
+${CLOCK}${FORGET_OWNER}
 local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', clock(), 'LIMIT', 0, tonumber(ARGV[1]))
 for _, token in ipairs(expired) do
   redis.call('ZREM', activeKey, token)
-  local userId = redis.call('HGET', ownersKey, token)
-  redis.call('HDEL', ownersKey, token)
-  if userId and redis.call('HGET', usersKey, userId) == token then
-    redis.call('HDEL', usersKey, userId)
-  end
+  forgetOwner(token)
 end
 return #expired
 `,
@@ -215,16 +221,12 @@ export const DROP_IDLE: ScriptDefinition = {
   numberOfKeys: 4,
   lua: `
 local waitingKey, seenKey, ownersKey, usersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-${CLOCK}
+${CLOCK}${FORGET_OWNER}
 local idle = redis.call('ZRANGEBYSCORE', seenKey, '-inf', clock() - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
 for _, token in ipairs(idle) do
   redis.call('ZREM', waitingKey, token)
   redis.call('ZREM', seenKey, token)
-  local userId = redis.call('HGET', ownersKey, token)
-  redis.call('HDEL', ownersKey, token)
-  if userId and redis.call('HGET', usersKey, userId) == token then
-    redis.call('HDEL', usersKey, userId)
-  end
+  forgetOwner(token)
 end
 return #idle
 `,
