@@ -28,12 +28,17 @@ export async function startServer({ port, env = {}, cpu } = {}) {
     ...env,
   };
   const pin = cpu !== undefined && hasTaskset();
+  // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a load spends its CPU.
+  const nodeArgs = [
+    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    'dist/main.js',
+  ];
   const child = pin
-    ? spawn('taskset', ['-c', String(cpu), 'node', 'dist/main.js'], {
+    ? spawn('taskset', ['-c', String(cpu), 'node', ...nodeArgs], {
         env: serverEnv,
         stdio: ['ignore', 'ignore', 'inherit'],
       })
-    : spawn('node', ['dist/main.js'], { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    : spawn('node', nodeArgs, { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     try {

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfigModule } from './common/config/config.module';
-import { ContextModule } from './common/context/context.module';
 import { DatabaseModule } from './common/database/database.module';
 import { HealthModule } from './common/health/health.module';
 import { MetricsModule } from './common/metrics/metrics.module';
@@ -21,7 +20,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(),
-        ContextModule,
         DatabaseModule,
         RedisModule,
         ScheduleModule.forRoot(),

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../common/database/transaction';
 import { DataSource, QueryRunner } from 'typeorm';
 import { IDEMPOTENCY_PURGE_BATCH } from '../common/idempotency/idempotency.constants';
 import { IdempotencyStore } from '../common/idempotency/idempotency.store';
@@ -21,7 +20,7 @@ import { UserTypeOrmRepository } from '../modules/user/infrastructure/user.typeo
  * sent is EXPLAINed and the call timed.
  */
 
-type Host = TransactionHost<TransactionalAdapterTypeOrm>;
+type Host = TransactionHost;
 type Cell = string | number | null;
 type Row = Record<string, Cell>;
 type Sql = <T = Row[]>(sql: string, params?: unknown[]) => Promise<T>;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '../common/database/transaction';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';

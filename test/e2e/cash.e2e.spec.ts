@@ -1,4 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '../../src/common/database/transaction';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { CashService } from '../../src/modules/cash/domain/cash.service';

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../src/common/database/transaction';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import { DomainError } from '../../src/common/errors/domain-error';
@@ -23,13 +22,13 @@ describe('CashService and IdempotencyService (integration)', () => {
   let app: NestFastifyApplication;
   let cash: CashService;
   let idempotency: IdempotencyService;
-  let txHost: TransactionHost<TransactionalAdapterTypeOrm>;
+  let txHost: TransactionHost;
 
   beforeAll(async () => {
     app = await startApp();
     cash = app.get(CashService);
     idempotency = app.get(IdempotencyService);
-    txHost = app.get<TransactionHost<TransactionalAdapterTypeOrm>>(TransactionHost);
+    txHost = app.get<TransactionHost>(TransactionHost);
   });
 
   afterEach(async () => {

@@ -1,9 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig, DatabaseConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
 import { prepareDatabase } from './prepare-database';
+import { TransactionHost } from './transaction';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -14,5 +16,7 @@ import { prepareDatabase } from './prepare-database';
       },
     }),
   ],
+  providers: [TransactionHost],
+  exports: [TransactionHost],
 })
 export class DatabaseModule {}

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../database/sql';
 import { IDEMPOTENCY_RETENTION_HOURS } from './idempotency.constants';
@@ -19,7 +18,7 @@ interface RecordRow {
 /** The `idempotency_keys` table. Joins the caller's transaction through TransactionHost. */
 @Injectable()
 export class IdempotencyStore {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(private readonly txHost: TransactionHost) {}
 
   private query<T>(sql: string, params: unknown[] = []): Promise<T> {
     return this.txHost.tx.query<T>(sql, params);

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import {
   IdempotencyService,
@@ -21,7 +20,7 @@ export class CashFacade {
     private readonly cash: CashService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly txHost: TransactionHost,
   ) {}
 
   async getBalance(userId: string): Promise<CashBalanceView> {

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW } from '../../../common/database/sql';
 import {
@@ -26,7 +25,7 @@ interface HistoryRow {
 
 @Injectable()
 export class CashWalletTypeOrmRepository extends CashWalletRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { Concert, NewConcert, ScheduleSummary, SeatView } from '../domain/concert';
 import { ConcertService } from '../domain/concert.service';
@@ -9,7 +8,7 @@ import { SchedulePlanInput } from '../domain/schedule-plan';
 export class ConcertFacade {
   constructor(
     private readonly concerts: ConcertService,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly txHost: TransactionHost,
   ) {}
 
   listConcerts(): Promise<Concert[]> {

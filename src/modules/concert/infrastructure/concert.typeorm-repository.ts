@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW } from '../../../common/database/sql';
 import { Concert, NewConcert, ScheduleSummary, SeatStatus, SeatView } from '../domain/concert';
@@ -41,7 +40,7 @@ const SCHEDULE_COLUMNS = `cs.id, cs.concert_id, cs.starts_at, cs.booking_opens_a
 
 @Injectable()
 export class ConcertTypeOrmRepository extends ConcertRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW } from '../../../common/database/sql';
 import { SeatStatus } from '../domain/concert';
@@ -32,7 +31,7 @@ const SEAT_IS_FREE = `(status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires
 
 @Injectable()
 export class SeatTypeOrmRepository extends SeatRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { TransactionHost, TypeOrmTransactionHost } from '../../../common/database/transaction';
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../../common/database/transaction';
 import { CashService } from '../../cash/domain/cash.service';
 import { SeatService } from '../../concert/domain/seat.service';
 import { ReservationService } from '../../reservation/domain/reservation.service';
@@ -17,9 +17,7 @@ export class CheckoutUseCase {
     private readonly seats: SeatService,
     private readonly cash: CashService,
     private readonly payments: PaymentService,
-    // The injected host rather than @Transactional(): the decorator resolves a process-wide host,
-    // which is wrong when several app instances share a process (the multi-instance tests).
-    @Inject(TransactionHost) private readonly txHost: TypeOrmTransactionHost,
+    private readonly txHost: TransactionHost,
   ) {}
 
   /**

@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
 import { DomainError } from '../../../common/errors/domain-error';
@@ -29,7 +28,7 @@ interface ItemRow {
 
 @Injectable()
 export class PaymentTypeOrmRepository extends PaymentRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 

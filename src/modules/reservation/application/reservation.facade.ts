@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { TransactionHost, TypeOrmTransactionHost } from '../../../common/database/transaction';
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../../common/database/transaction';
 import { DistributedLock, LockBusyError } from '../../../common/lock/distributed-lock';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { HoldableSeat } from '../../concert/domain/seat';
@@ -21,10 +21,7 @@ export class ReservationFacade {
     private readonly seats: SeatService,
     private readonly lock: DistributedLock,
     private readonly metrics: MetricsService,
-    // The injected host rather than @Transactional(): the decorator looks the host up in a
-    // process-wide registry, so with several app instances in one process (the multi-instance
-    // tests) every instance's transactions would run on the last instance's connection pool.
-    @Inject(TransactionHost) private readonly txHost: TypeOrmTransactionHost,
+    private readonly txHost: TransactionHost,
   ) {}
 
   /**

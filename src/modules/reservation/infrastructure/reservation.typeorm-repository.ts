@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
 import { Reservation, ReservationStatus } from '../domain/reservation';
@@ -29,7 +28,7 @@ const COLUMNS = `id, user_id, schedule_id, seat_id, seat_number, price, status, 
 
 @Injectable()
 export class ReservationTypeOrmRepository extends ReservationRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 

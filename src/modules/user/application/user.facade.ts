@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { CashService } from '../../cash/domain/cash.service';
 import { User } from '../domain/user';
@@ -10,7 +9,7 @@ export class UserFacade {
   constructor(
     private readonly users: UserService,
     private readonly cash: CashService,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly txHost: TransactionHost,
   ) {}
 
   /** A new user starts with an empty wallet, created in the same transaction. */

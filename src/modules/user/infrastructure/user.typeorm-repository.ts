@@ -1,5 +1,4 @@
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { User } from '../domain/user';
 import { UserRepository } from '../domain/user.repository';
@@ -12,7 +11,7 @@ interface UserRow {
 
 @Injectable()
 export class UserTypeOrmRepository extends UserRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly txHost: TransactionHost) {
     super();
   }
 
