@@ -1,9 +1,17 @@
 // Shared helpers for the autocannon benchmarks (plain ESM so they run without a build step).
 import autocannon from 'autocannon';
 import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ADMIN_KEY = process.env.ADMIN_API_KEY ?? 'bench-admin-key';
+
+// MySQL on this box is reached over its Unix socket when it has one (as a same-host deployment
+// would be configured; BENCH_DB_SOCKET= forces loopback TCP). Printed with every result.
+const DEFAULT_DB_SOCKET = '/run/mysqld/mysqld.sock';
+export const DB_SOCKET =
+  process.env.BENCH_DB_SOCKET ?? (existsSync(DEFAULT_DB_SOCKET) ? DEFAULT_DB_SOCKET : '');
+export const DB_TRANSPORT = DB_SOCKET ? `Unix socket ${DB_SOCKET}` : 'TCP';
 
 function hasTaskset() {
   try {
@@ -25,6 +33,7 @@ export async function startServer({ port, env = {}, cpu } = {}) {
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: 'error',
     DB_NAME: process.env.BENCH_DB_NAME ?? 'concert_bench',
+    ...(DB_SOCKET ? { DB_SOCKET_PATH: DB_SOCKET } : {}),
     ...env,
   };
   const pin = cpu !== undefined && hasTaskset();
@@ -39,6 +48,8 @@ export async function startServer({ port, env = {}, cpu } = {}) {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
     : spawn('node', nodeArgs, { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  apiPids.add(child.pid);
+  child.once('exit', () => apiPids.delete(child.pid));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     try {
@@ -92,15 +103,56 @@ function fanOut(options) {
   };
 }
 
-/** Runs autocannon and returns a summary row: req/s, latency percentiles, statuses. */
+// CPU time per role during a load, from /proc (Linux only): shows which process a scenario is
+// bound by on a box where server, database, Redis and load generator share two cores.
+const apiPids = new Set();
+
+function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return 0;
+  }
+}
+
+function pidsOf(name) {
+  try {
+    return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function cpuSnapshot() {
+  const sum = (pids) => pids.reduce((total, pid) => total + processCpuSeconds(pid), 0);
+  return {
+    at: performance.now() / 1000,
+    api: sum([...apiPids]),
+    db: sum([...pidsOf('mariadbd'), ...pidsOf('mysqld')]),
+    redis: sum(pidsOf('redis-server')),
+    generator: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  };
+}
+
+function cpuPercent(before, after) {
+  const wall = after.at - before.at;
+  const pct = (key) => Math.round((100 * (after[key] - before[key])) / wall);
+  return { api: pct('api'), db: pct('db'), redis: pct('redis'), generator: pct('generator') };
+}
+
+/** Runs autocannon and returns a summary row: req/s, latency percentiles, statuses, CPU use. */
 export async function load(name, options) {
   const statuses = {};
+  const before = cpuSnapshot();
   const instance = autocannon(fanOut({ connections: 50, duration: 10, ...options }));
   instance.on('response', (_client, statusCode) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
   });
   const result = await instance;
+  const cpu = cpuPercent(before, cpuSnapshot());
   return {
+    cpu,
     name,
     requests: result.requests.total,
     rps: Math.round(result.requests.average),
@@ -119,7 +171,16 @@ function percentile(result, p) {
 }
 
 export function printTable(rows) {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'statuses', 'errors'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'statuses',
+    'errors',
+    'cpu% api/db/redis/gen',
+  ];
   const lines = rows.map((r) => [
     r.name,
     String(r.rps),
@@ -130,6 +191,7 @@ export function printTable(rows) {
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
     String(r.errors),
+    r.cpu ? `${r.cpu.api}/${r.cpu.db}/${r.cpu.redis}/${r.cpu.generator}` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cols) => cols.map((c, i) => c.padEnd(widths[i])).join('  ');

@@ -24,6 +24,7 @@ export const databaseConfig = registerAs('database', () => {
     password: e.DB_PASSWORD,
     name: e.DB_NAME,
     poolSize: e.DB_POOL_SIZE,
+    socketPath: e.DB_SOCKET_PATH,
   };
 });
 

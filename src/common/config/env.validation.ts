@@ -57,6 +57,13 @@ export class EnvironmentVariables {
   @Max(500)
   DB_POOL_SIZE = 20;
 
+  // Set (e.g. /run/mysqld/mysqld.sock) when MySQL runs on the same host: a Unix socket costs both
+  // sides less CPU per statement than loopback TCP. DB_HOST/DB_PORT are then ignored.
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  DB_SOCKET_PATH?: string;
+
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL = 'redis://127.0.0.1:6379/0';

@@ -10,6 +10,7 @@ export function dataSourceOptions(config: DatabaseConfig): MysqlDataSourceOption
     type: 'mysql',
     host: config.host,
     port: config.port,
+    socketPath: config.socketPath,
     username: config.user,
     password: config.password,
     database: config.name,

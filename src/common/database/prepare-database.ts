@@ -14,6 +14,7 @@ export async function prepareDatabase(config: DatabaseConfig, logger = new Logge
   const admin = await createConnection({
     host: config.host,
     port: config.port,
+    socketPath: config.socketPath,
     user: config.user,
     password: config.password,
     connectTimeout: 5000,
