@@ -199,3 +199,26 @@ export function printTable(rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const line of lines) console.log(format(line));
 }
+
+/** Calls `fn(item, index)` on every item, `width` at a time (setup calls, not measured). */
+export async function inBatches(items, width, fn) {
+  const out = [];
+  for (let start = 0; start < items.length; start += width) {
+    const batch = items.slice(start, start + width);
+    out.push(...(await Promise.all(batch.map((item, i) => fn(item, start + i)))));
+  }
+  return out;
+}
+
+/** Retries a setup call the overload guard shed (503 + Retry-After) while the box was busy. */
+export async function expectStatus(call, expected, what) {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const response = await call();
+    if (expected.includes(response.status)) return response;
+    if (response.status !== 503) {
+      throw new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what} kept answering 503`);
+}

@@ -6,7 +6,7 @@
 // A second load pays seats held beforehand (holds not measured): the payment endpoint alone.
 // Usage: npm run bench:pay   (env: BENCH_DURATION seconds, default 10; BENCH_PAY_USERS, 16000)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN_KEY, api, printTable, startServer } from './lib.mjs';
+import { ADMIN_KEY, api, expectStatus, inBatches, printTable, startServer } from './lib.mjs';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -25,28 +25,6 @@ export const serverEnv = {
 };
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-
-/** Calls `fn(item, index)` on every item, `width` at a time. */
-async function inBatches(items, width, fn) {
-  const out = [];
-  for (let start = 0; start < items.length; start += width) {
-    const batch = items.slice(start, start + width);
-    out.push(...(await Promise.all(batch.map((item, i) => fn(item, start + i)))));
-  }
-  return out;
-}
-
-async function expectStatus(call, expected, what) {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const response = await call();
-    if (expected.includes(response.status)) return response;
-    if (response.status !== 503) {
-      throw new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} kept answering 503`);
-}
 
 async function setUp(url) {
   const indexes = Array.from({ length: USERS }, (_, i) => i);

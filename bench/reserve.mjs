@@ -6,7 +6,7 @@
 //     expected, 999 x 409, and every answer within 1 s.
 // Usage: npm run bench:reserve   (env: BENCH_DURATION seconds, default 10)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN_KEY, api, load, printTable, startServer } from './lib.mjs';
+import { ADMIN_KEY, api, expectStatus, inBatches, load, printTable, startServer } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const SEATS_PER_SCHEDULE = 500;
@@ -30,30 +30,9 @@ export const serverEnv = {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-async function inBatches(count, width, fn) {
-  const out = [];
-  for (let start = 0; start < count; start += width) {
-    const size = Math.min(width, count - start);
-    out.push(...(await Promise.all(Array.from({ length: size }, (_, i) => fn(start + i)))));
-  }
-  return out;
-}
-
-/** Retries a setup call the overload guard shed (503 + Retry-After) while the box was busy. */
-async function expectStatus(call, expected, what) {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const response = await call();
-    if (expected.includes(response.status)) return response;
-    if (response.status !== 503) {
-      throw new Error(`${what} answered ${response.status}: ${JSON.stringify(response.body)}`);
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what} kept answering 503`);
-}
-
 async function createFans(url, count, label) {
-  return inBatches(count, 100, async (i) => {
+  const indexes = Array.from({ length: count }, (_, i) => i);
+  return inBatches(indexes, 100, async (i) => {
     const user = await expectStatus(
       () => api(url, 'POST', '/users', { name: `${label} ${i}` }),
       [201],
