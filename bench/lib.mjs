@@ -48,8 +48,7 @@ export async function startServer({ port, env = {}, cpu } = {}) {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
     : spawn('node', nodeArgs, { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-  apiPids.add(child.pid);
-  child.once('exit', () => apiPids.delete(child.pid));
+  countAsApi(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
     try {
@@ -106,6 +105,12 @@ function fanOut(options) {
 // CPU time per role during a load, from /proc (Linux only): shows which process a scenario is
 // bound by on a box where server, database, Redis and load generator share two cores.
 const apiPids = new Set();
+
+/** Counts a server process's CPU in the `api` column while it runs. */
+export function countAsApi(child) {
+  apiPids.add(child.pid);
+  child.once('exit', () => apiPids.delete(child.pid));
+}
 
 function processCpuSeconds(pid) {
   try {
