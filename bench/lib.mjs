@@ -13,7 +13,7 @@ export const DB_SOCKET =
   process.env.BENCH_DB_SOCKET ?? (existsSync(DEFAULT_DB_SOCKET) ? DEFAULT_DB_SOCKET : '');
 export const DB_TRANSPORT = DB_SOCKET ? `Unix socket ${DB_SOCKET}` : 'TCP';
 
-function hasTaskset() {
+export function hasTaskset() {
   try {
     execFileSync('taskset', ['-V'], { stdio: 'ignore' });
     return true;
@@ -226,4 +226,33 @@ export async function expectStatus(call, expected, what) {
     await sleep(200);
   }
   throw new Error(`${what} kept answering 503`);
+}
+
+/**
+ * A concert with open-for-booking schedules of `seatsPerSchedule` seats, enough for `count` seats;
+ * returns every seat as { scheduleId, seatId }.
+ */
+export async function createBookableSeats(url, { title, count, seatsPerSchedule, price }) {
+  const admin = { 'x-admin-key': ADMIN_KEY };
+  const concert = await api(url, 'POST', '/admin/concerts', { title }, admin);
+  const now = Date.now();
+  const seats = [];
+  for (let s = 0; s * seatsPerSchedule < count; s++) {
+    const body = {
+      startsAt: new Date(now + 30 * 86_400_000 + s * 3_600_000).toISOString(),
+      bookingOpensAt: new Date(now - 3_600_000).toISOString(),
+      bookingClosesAt: new Date(now + 20 * 86_400_000).toISOString(),
+      seatCount: seatsPerSchedule,
+      ...(price === undefined ? {} : { price }),
+    };
+    const schedule = await expectStatus(
+      () => api(url, 'POST', `/admin/concerts/${concert.body.id}/schedules`, body, admin),
+      [201],
+      'POST schedule',
+    );
+    for (const seat of schedule.body.seats) {
+      seats.push({ scheduleId: schedule.body.id, seatId: seat.id });
+    }
+  }
+  return seats;
 }

@@ -6,7 +6,14 @@
 // A second load pays seats held beforehand (holds not measured): the payment endpoint alone.
 // Usage: npm run bench:pay   (env: BENCH_DURATION seconds, default 10; BENCH_PAY_USERS, 16000)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN_KEY, api, expectStatus, inBatches, printTable, startServer } from './lib.mjs';
+import {
+  api,
+  createBookableSeats,
+  expectStatus,
+  inBatches,
+  printTable,
+  startServer,
+} from './lib.mjs';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -51,39 +58,12 @@ async function setUp(url) {
 
   const schedules = Math.ceil(USERS / SEATS_PER_SCHEDULE);
   console.error(`[bench:pay] creating ${schedules} schedules of ${SEATS_PER_SCHEDULE} seats`);
-  const concert = await api(
-    url,
-    'POST',
-    '/admin/concerts',
-    { title: 'Pay bench' },
-    {
-      'x-admin-key': ADMIN_KEY,
-    },
-  );
-  const now = Date.now();
-  const seats = [];
-  for (let s = 0; s < schedules; s++) {
-    const schedule = await expectStatus(
-      () =>
-        api(
-          url,
-          'POST',
-          `/admin/concerts/${concert.body.id}/schedules`,
-          {
-            startsAt: new Date(now + 30 * 86_400_000 + s * 3_600_000).toISOString(),
-            bookingOpensAt: new Date(now - 3_600_000).toISOString(),
-            bookingClosesAt: new Date(now + 20 * 86_400_000).toISOString(),
-            seatCount: SEATS_PER_SCHEDULE,
-            price: PRICE,
-          },
-          { 'x-admin-key': ADMIN_KEY },
-        ),
-      [201],
-      'POST schedule',
-    );
-    for (const seat of schedule.body.seats)
-      seats.push({ scheduleId: schedule.body.id, seatId: seat.id });
-  }
+  const seats = await createBookableSeats(url, {
+    title: 'Pay bench',
+    count: schedules * SEATS_PER_SCHEDULE,
+    seatsPerSchedule: SEATS_PER_SCHEDULE,
+    price: PRICE,
+  });
 
   // The admission job (every instance, each second) lets the whole line in; wait for the last fan.
   const last = fans.at(-1);

@@ -6,7 +6,15 @@
 //     expected, 999 x 409, and every answer within 1 s.
 // Usage: npm run bench:reserve   (env: BENCH_DURATION seconds, default 10)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ADMIN_KEY, api, expectStatus, inBatches, load, printTable, startServer } from './lib.mjs';
+import {
+  api,
+  createBookableSeats,
+  expectStatus,
+  inBatches,
+  load,
+  printTable,
+  startServer,
+} from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const SEATS_PER_SCHEDULE = 500;
@@ -48,38 +56,12 @@ async function createFans(url, count, label) {
 }
 
 async function createSeats(url, count) {
-  const concert = await api(
-    url,
-    'POST',
-    '/admin/concerts',
-    { title: 'Reserve bench' },
-    { 'x-admin-key': ADMIN_KEY },
-  );
-  const now = Date.now();
-  const seats = [];
-  for (let s = 0; s * SEATS_PER_SCHEDULE < count; s++) {
-    const schedule = await expectStatus(
-      () =>
-        api(
-          url,
-          'POST',
-          `/admin/concerts/${concert.body.id}/schedules`,
-          {
-            startsAt: new Date(now + 30 * 86_400_000 + s * 3_600_000).toISOString(),
-            bookingOpensAt: new Date(now - 3_600_000).toISOString(),
-            bookingClosesAt: new Date(now + 20 * 86_400_000).toISOString(),
-            seatCount: SEATS_PER_SCHEDULE,
-          },
-          { 'x-admin-key': ADMIN_KEY },
-        ),
-      [201],
-      'POST schedule',
-    );
-    for (const seat of schedule.body.seats) {
-      seats.push(JSON.stringify({ scheduleId: schedule.body.id, seatId: seat.id }));
-    }
-  }
-  return seats;
+  const seats = await createBookableSeats(url, {
+    title: 'Reserve bench',
+    count,
+    seatsPerSchedule: SEATS_PER_SCHEDULE,
+  });
+  return seats.map((seat) => JSON.stringify(seat));
 }
 
 /** The admission job (each second) lets the whole line in; waits for the last fan. */

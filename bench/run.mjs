@@ -19,7 +19,15 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { renderChart } from './chart.mjs';
 import { nginxBinary, startFrontProxy, UPSTREAM_MAX_CONNS } from './front-proxy.mjs';
-import { api, countAsApi, DB_TRANSPORT, load, printTable, startServer } from './lib.mjs';
+import {
+  api,
+  countAsApi,
+  DB_TRANSPORT,
+  hasTaskset,
+  load,
+  printTable,
+  startServer,
+} from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SCENARIOS = ['queue', 'reserve', 'pay', 'charge'];
@@ -64,15 +72,6 @@ const instances = Number(args.instances);
 if (![1, 3].includes(instances)) throw new Error('--instances must be 1 or 3');
 const duration = Number(args.duration);
 const only = args.only ? args.only.split(',') : SCENARIOS;
-
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Servers on CPU 0, this process (the load generator) on CPU 1, when the machine allows it.
 const pinned = hasTaskset() && os.cpus().length >= 2;
