@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ADMIN_KEY = process.env.ADMIN_API_KEY ?? 'bench-admin-key';
+export const BENCH_DB_NAME = process.env.BENCH_DB_NAME ?? 'concert_bench';
 
 // MySQL on this box is reached over its Unix socket when it has one (as a same-host deployment
 // would be configured; BENCH_DB_SOCKET= forces loopback TCP). Printed with every result.
@@ -32,7 +33,7 @@ export async function startServer({ port, env = {}, cpu } = {}) {
     PORT: String(port),
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: 'error',
-    DB_NAME: process.env.BENCH_DB_NAME ?? 'concert_bench',
+    DB_NAME: BENCH_DB_NAME,
     ...(DB_SOCKET ? { DB_SOCKET_PATH: DB_SOCKET } : {}),
     ...env,
   };
@@ -140,9 +141,8 @@ function cpuSnapshot() {
   };
 }
 
-function cpuPercent(before, after) {
-  const wall = after.at - before.at;
-  const pct = (key) => Math.round((100 * (after[key] - before[key])) / wall);
+function cpuPercent(before, after, wallSeconds) {
+  const pct = (key) => Math.round((100 * (after[key] - before[key])) / wallSeconds);
   return { api: pct('api'), db: pct('db'), redis: pct('redis'), generator: pct('generator') };
 }
 
@@ -150,17 +150,22 @@ function cpuPercent(before, after) {
 export async function load(name, options) {
   const statuses = {};
   const before = cpuSnapshot();
+  let lastResponseAt = before.at;
   const instance = autocannon(fanOut({ connections: 50, duration: 10, ...options }));
   instance.on('response', (_client, statusCode) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    lastResponseAt = performance.now() / 1000;
   });
   const result = await instance;
-  const cpu = cpuPercent(before, cpuSnapshot());
+  // autocannon notices the end of a fixed-amount load only on its one-second tick, so its own
+  // duration and per-second average round such a load up to whole seconds: rates here run from
+  // the start to the last response instead.
+  const busySeconds = lastResponseAt - before.at;
   return {
-    cpu,
+    cpu: cpuPercent(before, cpuSnapshot(), busySeconds),
     name,
     requests: result.requests.total,
-    rps: Math.round(result.requests.average),
+    rps: Math.round(result.requests.total / busySeconds),
     p50: result.latency.p50,
     p95: result.latency.p97_5 !== undefined ? percentile(result, 95) : undefined,
     p99: result.latency.p99,

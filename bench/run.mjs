@@ -5,7 +5,7 @@
 // section of docs/benchmarks.md. See bench/README.md.
 //
 //   node bench/run.mjs [--instances 1|3] [--duration 10] [--only queue,reserve] [--no-overload]
-//                      [--no-docs] [--render-only]
+//                      [--no-docs] [--keep-db] [--render-only]
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import mysql from 'mysql2/promise';
@@ -21,6 +21,7 @@ import { renderChart } from './chart.mjs';
 import { nginxBinary, startFrontProxy, UPSTREAM_MAX_CONNS } from './front-proxy.mjs';
 import {
   api,
+  BENCH_DB_NAME,
   countAsApi,
   DB_TRANSPORT,
   hasTaskset,
@@ -64,6 +65,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'no-overload': { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
+    // Reuse the bench database as an earlier run left it instead of starting from an empty one.
+    'keep-db': { type: 'boolean', default: false },
     // Re-judge and re-render docs/benchmarks.md and the chart from latest.json, without measuring.
     'render-only': { type: 'boolean', default: false },
   },
@@ -234,12 +237,7 @@ async function machineInfo() {
     loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };
   try {
-    const db = await mysql.createConnection({
-      host: process.env.DB_HOST ?? '127.0.0.1',
-      port: Number(process.env.DB_PORT ?? 3306),
-      user: process.env.DB_USER ?? 'root',
-      password: process.env.DB_PASSWORD ?? '',
-    });
+    const db = await adminConnection();
     const [rows] = await db.query('SELECT VERSION() AS v');
     info.mysql = rows[0].v;
     await db.end();
@@ -555,8 +553,31 @@ async function removeRunKeys() {
   }
 }
 
+function adminConnection() {
+  return mysql.createConnection({
+    host: process.env.DB_HOST ?? '127.0.0.1',
+    port: Number(process.env.DB_PORT ?? 3306),
+    user: process.env.DB_USER ?? 'root',
+    password: process.env.DB_PASSWORD ?? '',
+  });
+}
+
+/**
+ * Every run starts from an empty bench database (the servers' migrations recreate it): rows left
+ * by earlier runs would make each run's holds and payments work on bigger tables than the last.
+ */
+async function dropBenchDatabase() {
+  const db = await adminConnection();
+  try {
+    await db.query(`DROP DATABASE IF EXISTS \`${BENCH_DB_NAME}\``);
+  } finally {
+    await db.end();
+  }
+}
+
 async function main() {
   const rows = [];
+  if (!args['keep-db']) await dropBenchDatabase();
   const machine = await machineInfo();
   const { comparison, overload } = await runPollComparison(rows);
   await runScenarios(rows);
