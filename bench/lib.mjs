@@ -141,16 +141,27 @@ function cpuSnapshot() {
   };
 }
 
-function cpuPercent(before, after, wallSeconds) {
-  const pct = (key) => Math.round((100 * (after[key] - before[key])) / wallSeconds);
-  return { api: pct('api'), db: pct('db'), redis: pct('redis'), generator: pct('generator') };
+/**
+ * Starts counting CPU per role; `stop(busySeconds)` gives each role's share of that wall time
+ * (100 = one core). Pass the time to the last response so the idle tail does not dilute it.
+ */
+export function startCpuMeter() {
+  const before = cpuSnapshot();
+  return {
+    startedAt: before.at,
+    stop(busySeconds = performance.now() / 1000 - before.at) {
+      const after = cpuSnapshot();
+      const pct = (key) => Math.round((100 * (after[key] - before[key])) / busySeconds);
+      return { api: pct('api'), db: pct('db'), redis: pct('redis'), generator: pct('generator') };
+    },
+  };
 }
 
 /** Runs autocannon and returns a summary row: req/s, latency percentiles, statuses, CPU use. */
 export async function load(name, options) {
   const statuses = {};
-  const before = cpuSnapshot();
-  let lastResponseAt = before.at;
+  const cpu = startCpuMeter();
+  let lastResponseAt = cpu.startedAt;
   const instance = autocannon(fanOut({ connections: 50, duration: 10, ...options }));
   instance.on('response', (_client, statusCode) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
@@ -160,9 +171,9 @@ export async function load(name, options) {
   // autocannon notices the end of a fixed-amount load only on its one-second tick, so its own
   // duration and per-second average round such a load up to whole seconds: rates here run from
   // the start to the last response instead.
-  const busySeconds = lastResponseAt - before.at;
+  const busySeconds = lastResponseAt - cpu.startedAt;
   return {
-    cpu: cpuPercent(before, cpuSnapshot(), busySeconds),
+    cpu: cpu.stop(busySeconds),
     name,
     requests: result.requests.total,
     rps: Math.round(result.requests.total / busySeconds),

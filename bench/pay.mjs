@@ -12,6 +12,7 @@ import {
   expectStatus,
   inBatches,
   printTable,
+  startCpuMeter,
   startServer,
 } from './lib.mjs';
 import autocannon from 'autocannon';
@@ -83,9 +84,10 @@ function percentile(sorted, p) {
 
 const round = (ms) => Math.round(ms * 100) / 100;
 
-function row(name, step, seconds) {
+function row(name, step, seconds, cpu) {
   const sorted = [...step.latencies].sort((a, b) => a - b);
   return {
+    cpu,
     name,
     requests: sorted.length,
     rps: Math.round(sorted.length / seconds),
@@ -117,7 +119,7 @@ async function holdThenPay(url, fans, seats, duration) {
   const stepOf = new Map();
 
   console.error(`[bench:pay] hold → pay for ${duration} s with ${CONNECTIONS} connections`);
-  const started = Date.now();
+  const cpuMeter = startCpuMeter();
   const instance = autocannon({
     url,
     connections: CONNECTIONS,
@@ -159,7 +161,8 @@ async function holdThenPay(url, fans, seats, duration) {
     steps[step].statuses[statusCode] = (steps[step].statuses[statusCode] ?? 0) + 1;
   });
   const result = await instance;
-  const seconds = (Date.now() - started) / 1000;
+  const seconds = performance.now() / 1000 - cpuMeter.startedAt;
+  const cpu = cpuMeter.stop(seconds);
   steps.pay.errors = result.errors + result.timeouts;
   if (next > fans.length) {
     console.error(`[bench:pay] ran out of fresh fans (${fans.length}); raise BENCH_PAY_USERS`);
@@ -169,7 +172,9 @@ async function holdThenPay(url, fans, seats, duration) {
     `pay (hold → pay flow, ${SEATS_PER_SCHEDULE}-seat schedules)`,
     steps.pay,
     seconds,
+    cpu,
   );
+  // One CPU figure covers both steps of the flow: it is shown once, on the pay row.
   const hold = row('hold (flow step before each pay)', steps.hold, seconds);
   report('hold → pay flow', pay, seconds);
   // Requests still in flight at the stop may take a few more fans and seats: leave a margin.
@@ -193,7 +198,8 @@ async function payPreHeld(url, fans, seats) {
   let next = 0;
   const step = { latencies: [], statuses: {}, errors: 0 };
   console.error(`[bench:pay] paying ${held.length} pre-held seats`);
-  const started = Date.now();
+  const cpuMeter = startCpuMeter();
+  let lastResponseAt = cpuMeter.startedAt;
   const instance = autocannon({
     url,
     connections: CONNECTIONS,
@@ -216,11 +222,18 @@ async function payPreHeld(url, fans, seats) {
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     step.latencies.push(responseTime);
     step.statuses[statusCode] = (step.statuses[statusCode] ?? 0) + 1;
+    lastResponseAt = performance.now() / 1000;
   });
   const result = await instance;
-  const seconds = (Date.now() - started) / 1000;
+  // To the last response: autocannon ends a fixed-amount load only on its one-second tick.
+  const seconds = lastResponseAt - cpuMeter.startedAt;
   step.errors = result.errors + result.timeouts;
-  const pay = row(`pay only (pre-held seats, ${SEATS_PER_SCHEDULE}-seat schedules)`, step, seconds);
+  const pay = row(
+    `pay only (pre-held seats, ${SEATS_PER_SCHEDULE}-seat schedules)`,
+    step,
+    seconds,
+    cpuMeter.stop(seconds),
+  );
   report('pay only', pay, seconds);
   return pay;
 }

@@ -13,6 +13,7 @@ import {
   inBatches,
   load,
   printTable,
+  startCpuMeter,
   startServer,
 } from './lib.mjs';
 
@@ -120,7 +121,7 @@ async function holdDistinctSeats(url, fans, seats, duration) {
 /** 1,000 requests for one seat, all sent at once; latency of each, measured by the client. */
 async function raceForOneSeat(url, racers, seat) {
   console.error(`[bench:reserve] ${racers.length} fans race for one seat`);
-  const started = performance.now();
+  const cpuMeter = startCpuMeter();
   const results = await Promise.all(
     racers.map(async (token) => {
       const sent = performance.now();
@@ -137,7 +138,8 @@ async function raceForOneSeat(url, racers, seat) {
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = performance.now() / 1000 - cpuMeter.startedAt;
+  const cpu = cpuMeter.stop(seconds);
   const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
   const at = (p) => Math.round(sorted[Math.ceil((p / 100) * sorted.length) - 1] * 100) / 100;
   const statuses = {};
@@ -153,6 +155,7 @@ async function raceForOneSeat(url, racers, seat) {
       `(slowest ${max} ms): ${JSON.stringify(codes)}`,
   );
   return {
+    cpu,
     name: `race: ${racers.length} holds of one seat at once (all answered in ${max} ms)`,
     requests: results.length,
     rps: Math.round(results.length / seconds),
