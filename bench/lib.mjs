@@ -32,7 +32,7 @@ export async function startServer({ port, env = {}, cpu } = {}) {
     ...process.env,
     PORT: String(port),
     ADMIN_API_KEY: ADMIN_KEY,
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     DB_NAME: BENCH_DB_NAME,
     ...(DB_SOCKET ? { DB_SOCKET_PATH: DB_SOCKET } : {}),
     ...env,

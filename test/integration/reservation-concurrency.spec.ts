@@ -116,3 +116,41 @@ describe.each([
     expect(Number(held)).toBe(4);
   });
 });
+
+/**
+ * One instance whose overload guard admits a whole burst at once (a fast accept loop delivers
+ * 1,000 requests within milliseconds). Every admitted request reads the seat before any lock, so
+ * all 1,000 want a MySQL connection together: none may be turned away by the pool's queue.
+ */
+describe('a burst the overload guard admits on one instance', () => {
+  const BURST = 1000;
+  let app: NestFastifyApplication;
+  let fans: Fan[];
+
+  beforeAll(async () => {
+    [app] = await startCluster(1, { OVERLOAD_MAX_IN_FLIGHT: String(BURST) });
+    await resetQueue(app);
+    fans = await fansWithActiveTokens(app, BURST);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should answer 1,000 holds of one seat with one 201 and 999 409s, none 503', async () => {
+    const { schedule } = await createConcertWithSchedule(app, { seatCount: 5 });
+    const seat = schedule.seats[2];
+
+    const replies = await Promise.all(
+      fans.map((fan) =>
+        call(app, 'POST', '/reservations', {
+          token: fan.token,
+          body: { scheduleId: schedule.id, seatId: seat.id },
+        }),
+      ),
+    );
+
+    expect(tally(replies)).toEqual({ '201': 1, '409 SEAT_UNAVAILABLE': 999 });
+    await assertBookingInvariants(app);
+  });
+});

@@ -12,8 +12,8 @@ export const RACE_ENV: Record<string, string> = {
   QUEUE_ADMIT_PER_SECOND: '100000',
   OVERLOAD_MAX_IN_FLIGHT: '0',
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
-  // Each instance's pool queues at most 200 waiting requests; 20 connections + the queue cover
-  // a fifth of a 1,000-request burst.
+  // With the guard off each instance's pool queues at most 200 waiting requests; 20 connections
+  // + the queue cover a fifth of a 1,000-request burst.
   DB_POOL_SIZE: '20',
 };
 

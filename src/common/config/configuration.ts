@@ -24,9 +24,22 @@ export const databaseConfig = registerAs('database', () => {
     password: e.DB_PASSWORD,
     name: e.DB_NAME,
     poolSize: e.DB_POOL_SIZE,
+    poolQueueLimit: poolQueueLimit(e.OVERLOAD_MAX_IN_FLIGHT),
     socketPath: e.DB_SOCKET_PATH,
   };
 });
+
+/**
+ * Requests the pool lets wait for a connection before it fails the next one (503). The overload
+ * guard is the admission control: a request it let in must not be turned away again merely for
+ * arriving in a burst (1,000 fans on one seat land within milliseconds on a fast accept loop), so
+ * the queue has room for every request in flight. 200 is the floor, and the bound when the guard
+ * is off: past it MySQL is not keeping up, and failing fast beats queueing behind a dead pool.
+ */
+const MIN_POOL_QUEUE = 200;
+function poolQueueLimit(maxInFlight: number): number {
+  return Math.max(MIN_POOL_QUEUE, maxInFlight);
+}
 
 export const redisConfig = registerAs('redis', () => {
   const e = env();

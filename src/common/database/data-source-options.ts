@@ -25,8 +25,7 @@ export function dataSourceOptions(config: DatabaseConfig): MysqlDataSourceOption
     connectTimeout: 2000,
     poolSize: config.poolSize,
     extra: {
-      // Fail fast when MySQL is down instead of queueing requests behind a dead pool.
-      queueLimit: 200,
+      queueLimit: config.poolQueueLimit,
       enableKeepAlive: true,
       keepAliveInitialDelay: 10_000,
       connectTimeout: 2000,
