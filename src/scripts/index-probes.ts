@@ -393,6 +393,11 @@ class RecordingHost {
 
   constructor(private readonly runner: QueryRunner) {}
 
+  /** Probes run outside a transaction, as the service's reads on these paths do. */
+  isTransactionActive(): boolean {
+    return false;
+  }
+
   get tx() {
     return {
       query: async (sql: string, params: unknown[] = []): Promise<unknown> => {

@@ -1,5 +1,6 @@
 import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
+import { BatchedLoader } from '../../../common/batching/batched-loader';
 import { asWriteResult, DB_NOW } from '../../../common/database/sql';
 import { SeatStatus } from '../domain/concert';
 import { Seat, SeatHold, SeatReceiptLine } from '../domain/seat';
@@ -39,18 +40,31 @@ export class SeatTypeOrmRepository extends SeatRepository {
     return this.txHost.tx.query<T>(sql, params);
   }
 
+  // The pre-checks of holds that arrive together share one query: in an on-sale burst most of
+  // them ask for the same few seats. Advisory only; the conditional UPDATE in holdIfFree decides.
+  private readonly holdCandidates = new BatchedLoader<number, SeatForHoldRow>((seatIds) =>
+    this.loadForHold(seatIds),
+  );
+
   async findForHold(scheduleId: number, seatId: number): Promise<SeatForHold | null> {
+    // Inside a transaction the read belongs to it (its connection, its snapshot): never shared.
+    const row = this.txHost.isTransactionActive()
+      ? (await this.loadForHold([seatId])).get(seatId)
+      : await this.holdCandidates.load(seatId);
+    if (!row || Number(row.schedule_id) !== scheduleId) return null;
+    return { seat: toSeat(row), bookingOpen: Number(row.booking_open) === 1, now: row.db_now };
+  }
+
+  private async loadForHold(seatIds: number[]): Promise<Map<number, SeatForHoldRow>> {
     const rows = await this.query<SeatForHoldRow[]>(
       `SELECT s.id, s.schedule_id, s.number, s.price, s.status, s.reservation_id, s.hold_expires_at,
               (cs.booking_opens_at <= ${DB_NOW} AND cs.booking_closes_at > ${DB_NOW}) AS booking_open,
               ${DB_NOW} AS db_now
          FROM seats s JOIN concert_schedules cs ON cs.id = s.schedule_id
-        WHERE s.id = ? AND s.schedule_id = ?`,
-      [seatId, scheduleId],
+        WHERE s.id IN (?)`,
+      [seatIds],
     );
-    const row = rows[0];
-    if (!row) return null;
-    return { seat: toSeat(row), bookingOpen: Number(row.booking_open) === 1, now: row.db_now };
+    return new Map(rows.map((row) => [Number(row.id), row]));
   }
 
   async holdIfFree(scheduleId: number, seatId: number, expiresAt: Date): Promise<boolean> {

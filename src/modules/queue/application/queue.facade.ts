@@ -1,17 +1,18 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { BatchedLoader } from '../../../common/batching/batched-loader';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { UserService } from '../../user/domain/user.service';
 import { AdmissionRun, QueueTicket } from '../domain/queue-entry';
 import { QueueService } from '../domain/queue.service';
-import { BatchedLookup } from './batched-lookup';
 
 @Injectable()
 export class QueueFacade implements OnModuleInit {
-  private readonly registeredUsers = new BatchedLookup<string>((ids) =>
-    this.users.findExisting(ids),
-  );
+  private readonly registeredUsers = new BatchedLoader<string, true>(async (ids) => {
+    const found = await this.users.findExisting(ids);
+    return new Map([...found].map((id) => [id, true]));
+  });
 
   constructor(
     private readonly queue: QueueService,
@@ -38,7 +39,7 @@ export class QueueFacade implements OnModuleInit {
   async issueToken(userId: string): Promise<{ ticket: QueueTicket; created: boolean }> {
     const live = await this.queue.findLiveTicket(userId);
     if (live) return { ticket: live, created: false };
-    if (!(await this.registeredUsers.has(userId))) {
+    if (!(await this.registeredUsers.load(userId))) {
       throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${userId} does not exist.`);
     }
     const issued = await this.queue.join(userId);
