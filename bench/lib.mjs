@@ -157,21 +157,31 @@ export function startCpuMeter() {
   };
 }
 
+/**
+ * Seconds from `startedAt` (performance.now() / 1000) to the last response of an autocannon
+ * instance. autocannon notices the end of a fixed-amount load only on its one-second tick, so its
+ * own duration and per-second average round such a load up to whole seconds: rates here are
+ * completed requests over this time instead.
+ */
+export function busyClock(instance, startedAt) {
+  let lastResponseAt = startedAt;
+  instance.on('response', () => {
+    lastResponseAt = performance.now() / 1000;
+  });
+  return () => lastResponseAt - startedAt;
+}
+
 /** Runs autocannon and returns a summary row: req/s, latency percentiles, statuses, CPU use. */
 export async function load(name, options) {
   const statuses = {};
   const cpu = startCpuMeter();
-  let lastResponseAt = cpu.startedAt;
   const instance = autocannon(fanOut({ connections: 50, duration: 10, ...options }));
+  const busy = busyClock(instance, cpu.startedAt);
   instance.on('response', (_client, statusCode) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-    lastResponseAt = performance.now() / 1000;
   });
   const result = await instance;
-  // autocannon notices the end of a fixed-amount load only on its one-second tick, so its own
-  // duration and per-second average round such a load up to whole seconds: rates here run from
-  // the start to the last response instead.
-  const busySeconds = lastResponseAt - cpu.startedAt;
+  const busySeconds = busy();
   return {
     cpu: cpu.stop(busySeconds),
     name,

@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   api,
+  busyClock,
   createBookableSeats,
   expectStatus,
   inBatches,
@@ -199,7 +200,6 @@ async function payPreHeld(url, fans, seats) {
   const step = { latencies: [], statuses: {}, errors: 0 };
   console.error(`[bench:pay] paying ${held.length} pre-held seats`);
   const cpuMeter = startCpuMeter();
-  let lastResponseAt = cpuMeter.startedAt;
   const instance = autocannon({
     url,
     connections: CONNECTIONS,
@@ -219,14 +219,13 @@ async function payPreHeld(url, fans, seats) {
       },
     ],
   });
+  const busy = busyClock(instance, cpuMeter.startedAt);
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     step.latencies.push(responseTime);
     step.statuses[statusCode] = (step.statuses[statusCode] ?? 0) + 1;
-    lastResponseAt = performance.now() / 1000;
   });
   const result = await instance;
-  // To the last response: autocannon ends a fixed-amount load only on its one-second tick.
-  const seconds = lastResponseAt - cpuMeter.startedAt;
+  const seconds = busy();
   step.errors = result.errors + result.timeouts;
   const pay = row(
     `pay only (pre-held seats, ${SEATS_PER_SCHEDULE}-seat schedules)`,
