@@ -16,6 +16,7 @@ import { createPino, installAccessLog, JsonLogger } from './common/logging/json-
 import { createValidationPipe } from './common/http/validation';
 import { installHttpMetrics } from './common/metrics/http-metrics';
 import { MetricsService } from './common/metrics/metrics.service';
+import { BEARER_SCHEME } from './modules/auth/presentation/bearer-auth.guard';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /**
@@ -31,9 +32,19 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
     .setTitle('Concert booking API')
     .setDescription(
       'Waiting queue, seat holds, prepaid cash and payments. Errors are RFC 9457 problem+json ' +
-        'with a stable `code`. Endpoints marked with the Queue-Token header need an ACTIVE token.',
+        'with a stable `code`. Endpoints with the bearer lock act for the caller only; those ' +
+        'with the Queue-Token header also need the caller’s ACTIVE token.',
     )
-    .setVersion('1.0.0')
+    .setVersion('2.0.0')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'An access token from POST /auth/tokens (or the configured identity provider)',
+      },
+      BEARER_SCHEME,
+    )
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Queue-Token' }, 'queue-token')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin-key')
     .build();
@@ -45,9 +56,13 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
  * The caller decides whether to listen.
  */
 export async function createApp(): Promise<NestFastifyApplication> {
+  const { trustedProxies } = appConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // request.ip is the socket peer, or, when that peer is a trusted proxy, the right-most
+    // X-Forwarded-For hop that is not one (proxy-addr): a client cannot forge its own address
+    // by sending the header itself. Per-address limits count that address.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
       const id =

@@ -4,7 +4,9 @@ import { AppConfigModule } from './common/config/config.module';
 import { DatabaseModule } from './common/database/database.module';
 import { HealthModule } from './common/health/health.module';
 import { MetricsModule } from './common/metrics/metrics.module';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { RedisModule } from './common/redis/redis.module';
+import { AuthModule } from './modules/auth/auth.module';
 import { CashModule } from './modules/cash/cash.module';
 import { ConcertModule } from './modules/concert/concert.module';
 import { PaymentModule } from './modules/payment/payment.module';
@@ -25,6 +27,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         HealthModule,
         MetricsModule,
+        RateLimitModule,
+        AuthModule,
         UserModule,
         CashModule,
         ConcertModule,

@@ -130,11 +130,11 @@ export const PROBES: Probe<unknown>[] = [
       r.seats.findForHold(a.schedule_id, a.seat_id),
   }),
   probe({
-    name: "User's live holds (hold limit), under the user lock",
-    purpose: 'POST /reservations: lock the user row, count live holds',
+    name: "User's live holds and seats in the schedule (hold and purchase limits), under the user lock",
+    purpose: 'POST /reservations: lock the user row, count live holds and seats in the schedule',
     method: 'ReservationTypeOrmRepository.lockUserForHold',
     pick: typicalUser,
-    call: (r, a: { user_id: string }) => r.reservations.lockUserForHold(a.user_id, 300),
+    call: (r, a: { user_id: string }) => r.reservations.lockUserForHold(a.user_id, 1, 300),
   }),
   probe({
     name: 'Hold a free seat (conditional UPDATE)',

@@ -1,21 +1,16 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ADMIN_KEY, http } from '../support/app';
+import { signUp, SignedUpUser } from '../support/auth';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export interface CreatedUser {
-  id: string;
-  name: string;
-}
+export type CreatedUser = SignedUpUser;
 
-export async function createUser(
-  app: NestFastifyApplication,
-  name = 'Test User',
-): Promise<CreatedUser> {
-  const response = await request(http(app)).post('/users').send({ name }).expect(201);
-  return response.body as CreatedUser;
+/** A user signed up through the API (a unique email, a known password). */
+export function createUser(app: NestFastifyApplication, name = 'Test User'): Promise<CreatedUser> {
+  return signUp(app, { name });
 }
 
 export async function createUsers(

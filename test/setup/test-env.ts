@@ -10,7 +10,13 @@ const file = randomBytes(3).toString('hex');
 process.env.NODE_ENV = 'test';
 process.env.DB_NAME = `concert_test_${runId}_${worker}_${file}`;
 process.env.REDIS_KEY_PREFIX = `test:${runId}:${worker}:${file}:`;
-process.env.ADMIN_API_KEY = 'test-admin-key';
+process.env.ADMIN_API_KEY = 'test-admin-key-at-least-32-characters';
+// Tests mint their own access tokens with this secret (test/support/auth.ts), as any holder may.
+process.env.AUTH_JWT_SECRET = 'test-jwt-secret-at-least-32-characters-long';
+// Every test request comes from 127.0.0.1 and many from one user: the abuse limits would turn
+// ordinary arrangements into 429s. The tests of those limits switch them on for their own app.
+process.env.AUTH_SIGNUPS_PER_HOUR ??= '0';
+process.env.RATE_LIMIT_USER_WRITES_PER_MINUTE ??= '0';
 process.env.LOG_LEVEL ??= 'silent';
 // Background jobs are driven explicitly by the tests that need them.
 process.env.JOBS_ENABLED = 'false';

@@ -34,4 +34,4 @@ export function sql<T = Record<string, unknown>[]>(
   return app.get(DataSource).query<T>(query, params);
 }
 
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-at-least-32-characters';

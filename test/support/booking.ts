@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sql, startApp } from './app';
+import { authHeader } from './auth';
 import { insertUsers, runAdmission } from './queue';
 
 /**
@@ -37,17 +38,21 @@ export interface Reply {
   headers: Record<string, unknown>;
 }
 
-/** One request through the whole Fastify pipeline (guards, pipes, filter) without a socket. */
+/**
+ * One request through the whole Fastify pipeline (guards, pipes, filter) without a socket.
+ * `user` sends that user's bearer token; `token` a Queue-Token.
+ */
 export async function call(
   app: NestFastifyApplication,
   method: 'GET' | 'POST' | 'DELETE',
   url: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: { user?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const response = await app.inject({
     method,
     url,
     headers: {
+      ...(options.user ? await authHeader(options.user) : {}),
       ...(options.token ? { 'queue-token': options.token } : {}),
       ...options.headers,
     },
@@ -61,13 +66,15 @@ export async function call(
 }
 
 /**
- * `count` users with empty wallets and ACTIVE queue tokens. Users and wallets go straight into
- * MySQL (arranging only); tokens come from the queue API and one admission run, so they are as
- * real as any client's. The app must run with RACE_ENV (or another large admission limit).
+ * `count` users with empty wallets and ACTIVE queue tokens for `concertId`. Users and wallets go
+ * straight into MySQL (arranging only); tokens come from the queue API, with each user's own
+ * bearer token, and one admission run, so they are as real as any client's. The app must run
+ * with RACE_ENV (or another large admission limit).
  */
 export async function fansWithActiveTokens(
   app: NestFastifyApplication,
   count: number,
+  concertId: number,
 ): Promise<Fan[]> {
   const userIds = await insertUsers(app, count);
   for (let start = 0; start < userIds.length; start += 1000) {
@@ -80,7 +87,10 @@ export async function fansWithActiveTokens(
   for (let start = 0; start < userIds.length; start += 100) {
     const batch = await Promise.all(
       userIds.slice(start, start + 100).map(async (userId) => {
-        const issued = await call(app, 'POST', '/queue/tokens', { body: { userId } });
+        const issued = await call(app, 'POST', '/queue/tokens', {
+          user: userId,
+          body: { concertId },
+        });
         if (issued.status !== 201) {
           throw new Error(
             `POST /queue/tokens answered ${issued.status}: ${JSON.stringify(issued.body)}`,
@@ -110,6 +120,7 @@ export function tally(replies: Reply[]): Record<string, number> {
 export async function charge(app: NestFastifyApplication, userId: string, amount: number) {
   for (let left = amount; left > 0; left -= 1_000_000) {
     const reply = await call(app, 'POST', `/users/${userId}/cash/charges`, {
+      user: userId,
       body: { amount: Math.min(left, 1_000_000) },
     });
     if (reply.status !== 200) {

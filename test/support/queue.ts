@@ -7,6 +7,7 @@ import { QueueFacade } from '../../src/modules/queue/application/queue.facade';
 import { AdmissionRun } from '../../src/modules/queue/domain/queue-entry';
 import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
 import { http, sql } from './app';
+import { authHeader } from './auth';
 
 /** One admission run, exactly as the scheduler does it (tests run with JOBS_ENABLED=false). */
 export function runAdmission(app: NestFastifyApplication): Promise<AdmissionRun> {
@@ -14,15 +15,20 @@ export function runAdmission(app: NestFastifyApplication): Promise<AdmissionRun>
 }
 
 /**
- * Issues a token for the user through `POST /queue/tokens` and runs admission until it is ACTIVE
- * (FIFO and the per-second cap may make it wait for a later second). Returns the token.
+ * Issues a token for the user (with their bearer token) for `concertId` through
+ * `POST /queue/tokens` and runs admission until it is ACTIVE (FIFO and the per-second cap may make
+ * it wait for a later second). Returns the token.
  */
 export async function activeTokenFor(
   app: NestFastifyApplication,
   userId: string,
+  concertId: number,
   timeoutMs = 10_000,
 ): Promise<string> {
-  const issued = await request(http(app)).post('/queue/tokens').send({ userId });
+  const issued = await request(http(app))
+    .post('/queue/tokens')
+    .set(await authHeader(userId))
+    .send({ concertId });
   if (issued.status !== 201 && issued.status !== 200) {
     throw new Error(`POST /queue/tokens answered ${issued.status}: ${JSON.stringify(issued.body)}`);
   }

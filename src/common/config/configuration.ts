@@ -12,7 +12,40 @@ export const appConfig = registerAs('app', () => {
     adminApiKey: e.ADMIN_API_KEY && e.ADMIN_API_KEY.length > 0 ? e.ADMIN_API_KEY : undefined,
     jobsEnabled: e.JOBS_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
+    trustedProxies: e.TRUSTED_PROXIES.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
   };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const e = env();
+  return {
+    jwtSecret: e.AUTH_JWT_SECRET,
+    issuer: e.AUTH_JWT_ISSUER,
+    audience: e.AUTH_JWT_AUDIENCE,
+    tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
+    jwks: e.AUTH_JWKS_URL
+      ? {
+          url: e.AUTH_JWKS_URL,
+          issuer: e.AUTH_JWKS_ISSUER ?? '',
+          timeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+        }
+      : undefined,
+    loginMaxFailures: e.AUTH_LOGIN_MAX_FAILURES,
+    loginWindowSeconds: e.AUTH_LOGIN_WINDOW_SECONDS,
+    signupsPerHour: e.AUTH_SIGNUPS_PER_HOUR,
+    argon2: {
+      memoryKib: e.AUTH_ARGON2_MEMORY_KIB,
+      timeCost: e.AUTH_ARGON2_TIME_COST,
+      parallelism: e.AUTH_ARGON2_PARALLELISM,
+    },
+  };
+});
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const e = env();
+  return { userWritesPerMinute: e.RATE_LIMIT_USER_WRITES_PER_MINUTE };
 });
 
 export const databaseConfig = registerAs('database', () => {
@@ -61,6 +94,7 @@ export const reservationConfig = registerAs('reservation', () => {
   return {
     holdSeconds: e.RESERVATION_HOLD_SECONDS,
     maxHoldsPerUser: e.RESERVATION_MAX_HOLDS_PER_USER,
+    maxSeatsPerSchedule: e.RESERVATION_MAX_SEATS_PER_SCHEDULE,
     seatLock: e.RESERVATION_SEAT_LOCK,
   };
 });
@@ -75,6 +109,8 @@ export const overloadConfig = registerAs('overload', () => {
 });
 
 export type AppConfig = ConfigType<typeof appConfig>;
+export type AuthConfig = ConfigType<typeof authConfig>;
+export type RateLimitConfig = ConfigType<typeof rateLimitConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
@@ -83,6 +119,8 @@ export type OverloadConfig = ConfigType<typeof overloadConfig>;
 
 export const allConfigs = [
   appConfig,
+  authConfig,
+  rateLimitConfig,
   databaseConfig,
   redisConfig,
   queueConfig,

@@ -1,8 +1,11 @@
 import { validateEnvironment } from './env.validation';
 
+const SECRET = 'a-test-secret-that-is-long-enough-1234';
+const REQUIRED = { AUTH_JWT_SECRET: SECRET };
+
 describe('validateEnvironment', () => {
   it('should apply the contract defaults when nothing is set', () => {
-    const env = validateEnvironment({});
+    const env = validateEnvironment({ ...REQUIRED });
     expect(env).toMatchObject({
       PORT: 3000,
       DB_HOST: '127.0.0.1',
@@ -22,7 +25,9 @@ describe('validateEnvironment', () => {
   });
 
   it('should parse numbers given as strings', () => {
-    expect(validateEnvironment({ PORT: '8080', QUEUE_MAX_ACTIVE_USERS: '2' })).toMatchObject({
+    expect(
+      validateEnvironment({ ...REQUIRED, PORT: '8080', QUEUE_MAX_ACTIVE_USERS: '2' }),
+    ).toMatchObject({
       PORT: 8080,
       QUEUE_MAX_ACTIVE_USERS: 2,
     });
@@ -31,6 +36,7 @@ describe('validateEnvironment', () => {
   it('should name every bad key in one error', () => {
     expect(() =>
       validateEnvironment({
+        ...REQUIRED,
         PORT: 'eighty',
         REDIS_URL: 'localhost:6379',
         RESERVATION_HOLD_SECONDS: '0',
@@ -39,6 +45,39 @@ describe('validateEnvironment', () => {
   });
 
   it('should treat an empty value as unset', () => {
-    expect(validateEnvironment({ PORT: '' }).PORT).toBe(3000);
+    expect(validateEnvironment({ ...REQUIRED, PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('should refuse to start without AUTH_JWT_SECRET, naming it', () => {
+    expect(() => validateEnvironment({})).toThrow(/AUTH_JWT_SECRET/);
+  });
+
+  it('should refuse secrets shorter than 32 characters without printing them', () => {
+    const short = 'short-secret-value';
+    let message = '';
+    try {
+      validateEnvironment({ AUTH_JWT_SECRET: short, ADMIN_API_KEY: `${short}-admin` });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/AUTH_JWT_SECRET[\s\S]*at least 32/);
+    expect(message).toMatch(/ADMIN_API_KEY[\s\S]*at least 32/);
+    expect(message).not.toContain(short);
+  });
+
+  it('should refuse argon2 costs below the OWASP minimum', () => {
+    expect(() =>
+      validateEnvironment({
+        ...REQUIRED,
+        AUTH_ARGON2_MEMORY_KIB: '8192',
+        AUTH_ARGON2_TIME_COST: '1',
+      }),
+    ).toThrow(/AUTH_ARGON2_MEMORY_KIB[\s\S]*AUTH_ARGON2_TIME_COST/);
+  });
+
+  it('should require AUTH_JWKS_ISSUER when AUTH_JWKS_URL is set', () => {
+    expect(() =>
+      validateEnvironment({ ...REQUIRED, AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json' }),
+    ).toThrow(/AUTH_JWKS_ISSUER/);
   });
 });

@@ -4,12 +4,20 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUrl,
   Matches,
   Max,
   MaxLength,
   Min,
+  MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
+
+const MIN_SECRET_LENGTH = 32;
+
+/** Their values never appear in an error message or a log line, valid or not. */
+const SECRET_KEYS = new Set(['ADMIN_API_KEY', 'AUTH_JWT_SECRET', 'DB_PASSWORD']);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -74,10 +82,118 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9:_-]*$/)
   REDIS_KEY_PREFIX = '';
 
+  /** Unset closes the admin API (every call 401); a set key must be long enough to resist guessing. */
   @IsOptional()
   @IsString()
+  @MinLength(MIN_SECRET_LENGTH, {
+    message: `ADMIN_API_KEY must be at least ${MIN_SECRET_LENGTH} characters`,
+  })
   @MaxLength(256)
   ADMIN_API_KEY?: string;
+
+  /** HS256 key of the access tokens: required, and long enough that it cannot be brute-forced. */
+  @IsString({ message: 'AUTH_JWT_SECRET is required' })
+  @MinLength(MIN_SECRET_LENGTH, {
+    message: `AUTH_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`,
+  })
+  @MaxLength(512)
+  AUTH_JWT_SECRET!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  AUTH_JWT_ISSUER = 'concert-booking';
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  AUTH_JWT_AUDIENCE = 'concert-booking-api';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  AUTH_TOKEN_TTL_SECONDS = 3600;
+
+  /** An external identity provider's JWKS; its RS256/ES256/EdDSA tokens are accepted as well. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @MaxLength(2048)
+  AUTH_JWKS_URL?: string;
+
+  /** The `iss` of the external provider's tokens; required with AUTH_JWKS_URL. */
+  @ValidateIf((env: EnvironmentVariables) => env.AUTH_JWKS_URL !== undefined)
+  @IsString({ message: 'AUTH_JWKS_ISSUER is required when AUTH_JWKS_URL is set' })
+  @MinLength(1)
+  @MaxLength(255)
+  AUTH_JWKS_ISSUER?: string;
+
+  /** Longest wait for the JWKS; only requests with a key id not seen yet ever wait on it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(30_000)
+  AUTH_JWKS_TIMEOUT_MS = 3000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  AUTH_LOGIN_MAX_FAILURES = 5;
+
+  /** How long failed logins of one email are counted, and the lockout once they reach the max. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  AUTH_LOGIN_WINDOW_SECONDS = 900;
+
+  /** Sign-ups per client address per hour (0 = off). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  AUTH_SIGNUPS_PER_HOUR = 100;
+
+  /**
+   * argon2id cost. The floors are OWASP's minimum (19 MiB, 2 passes, 1 lane), so no setting can
+   * weaken the hash below it; raise them where logins are rarer than this box's capacity.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(19_456)
+  @Max(4_194_304)
+  AUTH_ARGON2_MEMORY_KIB = 19_456;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(20)
+  AUTH_ARGON2_TIME_COST = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  AUTH_ARGON2_PARALLELISM = 1;
+
+  /** Writes (charges, token issue, holds, cancels, payments, refunds) per user per minute (0 = off). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_USER_WRITES_PER_MINUTE = 120;
+
+  /**
+   * Proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For is believed. The client address is
+   * the socket peer, or behind these the right-most forwarded hop that is not one of them.
+   */
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^[0-9A-Fa-f.:/,\s]*$/, {
+    message: 'TRUSTED_PROXIES must be a comma-separated list of IPs or CIDRs',
+  })
+  TRUSTED_PROXIES = '';
 
   @Transform(toInt)
   @IsInt()
@@ -114,6 +230,13 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(50)
   RESERVATION_MAX_HOLDS_PER_USER = 4;
+
+  /** Most seats (HELD + CONFIRMED) one user may have in one schedule: the purchase limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  RESERVATION_MAX_SEATS_PER_SCHEDULE = 4;
 
   /**
    * The Redis lock that shields MySQL from a stampede on one seat. `off` leaves the database fence
@@ -170,10 +293,10 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map(
-      (error) =>
-        `  ${error.property}=${JSON.stringify(error.value)}: ${Object.values(error.constraints ?? {}).join('; ')}`,
-    );
+    const lines = errors.map((error) => {
+      const shown = SECRET_KEYS.has(error.property) ? '' : `=${JSON.stringify(error.value)}`;
+      return `  ${error.property}${shown}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+    });
     throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
   return env;

@@ -1,9 +1,10 @@
 import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 import { DatabaseConfig } from '../config/configuration';
 import { InitialSchema1763770000000 } from './migrations/1763770000000-InitialSchema';
+import { Accounts1764600000000 } from './migrations/1764600000000-Accounts';
 
 /** Listed explicitly (not globbed) so the same array works from ts-jest and from dist/. */
-export const migrations = [InitialSchema1763770000000];
+export const migrations = [InitialSchema1763770000000, Accounts1764600000000];
 
 export function dataSourceOptions(config: DatabaseConfig): MysqlDataSourceOptions {
   return {

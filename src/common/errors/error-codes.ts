@@ -14,6 +14,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 
   ADMIN_KEY_INVALID: 'ADMIN_KEY_INVALID',
+  AUTH_TOKEN_INVALID: 'AUTH_TOKEN_INVALID',
+  CREDENTIALS_INVALID: 'CREDENTIALS_INVALID',
   QUEUE_TOKEN_INVALID: 'QUEUE_TOKEN_INVALID',
   QUEUE_TOKEN_NOT_ACTIVE: 'QUEUE_TOKEN_NOT_ACTIVE',
 
@@ -23,9 +25,12 @@ export const ErrorCode = {
   SEAT_NOT_FOUND: 'SEAT_NOT_FOUND',
   RESERVATION_NOT_FOUND: 'RESERVATION_NOT_FOUND',
 
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+
   SEAT_UNAVAILABLE: 'SEAT_UNAVAILABLE',
   BOOKING_CLOSED: 'BOOKING_CLOSED',
   HOLD_LIMIT_REACHED: 'HOLD_LIMIT_REACHED',
+  PURCHASE_LIMIT_REACHED: 'PURCHASE_LIMIT_REACHED',
   RESERVATION_NOT_HELD: 'RESERVATION_NOT_HELD',
   RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
 
@@ -54,6 +59,8 @@ export const ERROR_SPECS = {
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service temporarily unavailable' },
 
   ADMIN_KEY_INVALID: { status: 401, title: 'Admin key missing or invalid' },
+  AUTH_TOKEN_INVALID: { status: 401, title: 'Access token missing or invalid' },
+  CREDENTIALS_INVALID: { status: 401, title: 'Email or password is wrong' },
   QUEUE_TOKEN_INVALID: { status: 401, title: 'Queue token missing, unknown or expired' },
   QUEUE_TOKEN_NOT_ACTIVE: { status: 403, title: 'Queue token is still waiting' },
 
@@ -63,9 +70,12 @@ export const ERROR_SPECS = {
   SEAT_NOT_FOUND: { status: 404, title: 'Seat not found' },
   RESERVATION_NOT_FOUND: { status: 404, title: 'Reservation not found' },
 
+  EMAIL_TAKEN: { status: 409, title: 'Email already registered' },
+
   SEAT_UNAVAILABLE: { status: 409, title: 'Seat is not available' },
   BOOKING_CLOSED: { status: 409, title: 'Booking window is closed' },
   HOLD_LIMIT_REACHED: { status: 409, title: 'Hold limit reached' },
+  PURCHASE_LIMIT_REACHED: { status: 409, title: 'Purchase limit for this schedule reached' },
   RESERVATION_NOT_HELD: { status: 409, title: 'Reservation is not held' },
   RESERVATION_EXPIRED: { status: 410, title: 'Reservation has expired' },
 

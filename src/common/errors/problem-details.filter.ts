@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDependencyUnavailable } from './dependency-errors';
+import { ErrorCode } from './error-codes';
 import { resolveProblem } from './problem-details';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -31,6 +32,10 @@ export function sendProblem(
   }
   if (reply.sent) return;
   if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
+  // RFC 6750: a 401 on a bearer-protected resource names the scheme the client must use.
+  if (problem.code === ErrorCode.AUTH_TOKEN_INVALID) {
+    void reply.header('WWW-Authenticate', 'Bearer realm="concert-booking"');
+  }
   void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).send(body);
 }
 

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '../queue/queue.module';
 import { ConcertFacade } from './application/concert.facade';
 import { ConcertRepository } from './domain/concert.repository';
 import { ConcertService } from './domain/concert.service';
@@ -10,8 +9,9 @@ import { SeatTypeOrmRepository } from './infrastructure/seat.typeorm-repository'
 import { AdminConcertController } from './presentation/admin-concert.controller';
 import { ConcertController } from './presentation/concert.controller';
 
+// The Queue-Token guard on the catalogue comes from the global QueueModule (which imports this
+// module to check concerts, so importing it back would be a cycle).
 @Module({
-  imports: [QueueModule],
   controllers: [ConcertController, AdminConcertController],
   providers: [
     ConcertFacade,

@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { UserModule } from '../user/user.module';
+import { Global, Module } from '@nestjs/common';
+import { ConcertModule } from '../concert/concert.module';
 import { QueueFacade } from './application/queue.facade';
 import { QueueRepository } from './domain/queue.repository';
 import { QueueService } from './domain/queue.service';
@@ -7,8 +7,14 @@ import { QueueRedisRepository } from './infrastructure/queue.redis-repository';
 import { QueueController } from './presentation/queue.controller';
 import { QueueScheduler } from './presentation/queue.scheduler';
 
+/**
+ * Global: the ActiveQueueTokenGuard on other modules' controllers (catalogue, holds, payments) is
+ * built in their module from the exported QueueService, and the catalogue cannot import this
+ * module back, since the queue checks concerts through it.
+ */
+@Global()
 @Module({
-  imports: [UserModule],
+  imports: [ConcertModule],
   controllers: [QueueController],
   providers: [
     QueueFacade,
@@ -16,8 +22,7 @@ import { QueueScheduler } from './presentation/queue.scheduler';
     QueueScheduler,
     { provide: QueueRepository, useClass: QueueRedisRepository },
   ],
-  // The guard, used by other modules' controllers, is built in their module from this export;
-  // the payment facade calls it too.
+  // The payment facade calls it too.
   exports: [QueueService],
 })
 export class QueueModule {}

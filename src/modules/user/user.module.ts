@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AccountDirectory } from '../auth/domain/account-directory';
 import { CashModule } from '../cash/cash.module';
 import { UserFacade } from './application/user.facade';
+import { PasswordHasher } from './domain/password-hasher';
 import { UserRepository } from './domain/user.repository';
 import { UserService } from './domain/user.service';
+import { Argon2PasswordHasher } from './infrastructure/argon2-password-hasher';
 import { UserTypeOrmRepository } from './infrastructure/user.typeorm-repository';
 import { UserController } from './presentation/user.controller';
 
@@ -12,8 +15,11 @@ import { UserController } from './presentation/user.controller';
   providers: [
     UserFacade,
     UserService,
+    { provide: AccountDirectory, useExisting: UserFacade },
     { provide: UserRepository, useClass: UserTypeOrmRepository },
+    { provide: PasswordHasher, useClass: Argon2PasswordHasher },
   ],
-  exports: [UserService],
+  // AccountDirectory is the user module's answer to the auth module's port.
+  exports: [UserService, AccountDirectory],
 })
 export class UserModule {}

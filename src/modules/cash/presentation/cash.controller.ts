@@ -3,18 +3,23 @@ import {
   Controller,
   Get,
   HttpCode,
-  Param,
   Post,
   Query,
+  UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
-import { ParseUuidPipe } from '../../../common/http/validation';
 import { IdempotencyKey } from '../../../common/idempotency/idempotency-key';
 import { IdempotentResponseInterceptor } from '../../../common/idempotency/idempotent-response.interceptor';
 import { IdempotentResult } from '../../../common/idempotency/idempotency.service';
+import {
+  ApiOwnUserIdParam,
+  Authenticated,
+  OwnUserId,
+} from '../../auth/presentation/bearer-auth.guard';
+import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import { CashBalanceView, CashFacade } from '../application/cash.facade';
 import {
   CashBalanceResponse,
@@ -27,19 +32,22 @@ import {
 
 @ApiTags('cash')
 @Controller('users/:userId/cash')
+@Authenticated()
+@ApiOwnUserIdParam()
 export class CashController {
   constructor(private readonly cash: CashFacade) {}
 
   @Get()
-  @ApiOperation({ summary: "A user's prepaid balance (no queue token needed)" })
+  @ApiOperation({ summary: 'Your prepaid balance (no queue token needed)' })
   @ApiOkResponse({ type: CashBalanceResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
-  balance(@Param('userId', ParseUuidPipe) userId: string): Promise<CashBalanceResponse> {
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  balance(@OwnUserId() userId: string): Promise<CashBalanceResponse> {
     return this.cash.getBalance(userId);
   }
 
   @Post('charges')
   @HttpCode(200)
+  @UseGuards(UserWriteLimitGuard)
   @UseInterceptors(IdempotentResponseInterceptor)
   @ApiOperation({
     summary: 'Charge the balance (optionally idempotent)',
@@ -64,13 +72,15 @@ export class CashController {
   })
   @ApiProblems(
     ...BODY_PROBLEMS,
+    ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.USER_NOT_FOUND,
+    ErrorCode.RATE_LIMITED,
     ErrorCode.BALANCE_LIMIT_EXCEEDED,
     ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
   )
   charge(
-    @Param('userId', ParseUuidPipe) userId: string,
+    @OwnUserId() userId: string,
     @Body() body: ChargeRequest,
     @IdempotencyKey() idempotencyKey: string | undefined,
   ): Promise<IdempotentResult<CashBalanceView>> {
@@ -80,9 +90,9 @@ export class CashController {
   @Get('history')
   @ApiOperation({ summary: 'Ledger entries, newest first, cursor-paginated' })
   @ApiOkResponse({ type: CashHistoryResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
   async history(
-    @Param('userId', ParseUuidPipe) userId: string,
+    @OwnUserId() userId: string,
     @Query() query: CashHistoryQuery,
   ): Promise<CashHistoryResponse> {
     const page = await this.cash.history(userId, {

@@ -3,7 +3,8 @@ import { SchedulePlan } from './schedule-plan';
 
 export abstract class ConcertRepository {
   abstract listConcerts(): Promise<Concert[]>;
-  abstract concertExists(concertId: number): Promise<boolean>;
+  /** Which of these concerts exist (concerts are never deleted). */
+  abstract findExistingConcertIds(concertIds: number[]): Promise<number[]>;
   /** Schedules whose booking window contains the database's current time, by startsAt. */
   abstract listSchedulesOpenNow(concertId: number): Promise<ScheduleSummary[]>;
   abstract scheduleExists(concertId: number, scheduleId: number): Promise<boolean>;

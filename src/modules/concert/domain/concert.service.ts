@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
+import { BatchedLoader } from '../../../common/batching/batched-loader';
 import { Concert, NewConcert, ScheduleSummary, SeatView } from './concert';
 import { ConcertRepository } from './concert.repository';
 import { SchedulePlan, SchedulePlanInput } from './schedule-plan';
 
 @Injectable()
 export class ConcertService {
+  private readonly existingConcerts = new BatchedLoader<number, true>(async (ids) => {
+    const found = await this.concerts.findExistingConcertIds(ids);
+    return new Map(found.map((id) => [id, true]));
+  });
+
   constructor(private readonly concerts: ConcertRepository) {}
 
   listConcerts(): Promise<Concert[]> {
@@ -38,8 +44,9 @@ export class ConcertService {
     return this.concerts.insertScheduleWithSeats(concertId, plan);
   }
 
-  private async assertConcertExists(concertId: number): Promise<void> {
-    if (!(await this.concerts.concertExists(concertId))) {
+  /** 404 CONCERT_NOT_FOUND unless the concert exists; concerts arriving together share a query. */
+  async assertConcertExists(concertId: number): Promise<void> {
+    if (!(await this.existingConcerts.load(concertId))) {
       throw new DomainError(ErrorCode.CONCERT_NOT_FOUND, `Concert ${concertId} does not exist.`);
     }
   }

@@ -55,9 +55,12 @@ export class ConcertTypeOrmRepository extends ConcertRepository {
     return rows.map(toConcert);
   }
 
-  async concertExists(concertId: number): Promise<boolean> {
-    const rows = await this.query<unknown[]>('SELECT 1 FROM concerts WHERE id = ?', [concertId]);
-    return rows.length > 0;
+  async findExistingConcertIds(concertIds: number[]): Promise<number[]> {
+    if (concertIds.length === 0) return [];
+    const rows = await this.query<{ id: number }[]>('SELECT id FROM concerts WHERE id IN (?)', [
+      concertIds,
+    ]);
+    return rows.map((row) => Number(row.id));
   }
 
   async listSchedulesOpenNow(concertId: number): Promise<ScheduleSummary[]> {

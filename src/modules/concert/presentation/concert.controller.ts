@@ -1,13 +1,18 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
+import { Authenticated } from '../../auth/presentation/bearer-auth.guard';
 import { ActiveQueueTokenGuard } from '../../queue/presentation/active-queue-token.guard';
 import { ConcertFacade } from '../application/concert.facade';
 import { ConcertResponse, ScheduleResponse, SeatResponse } from './dto/concert.dto';
 
-const QUEUE_TOKEN_PROBLEMS = [ErrorCode.QUEUE_TOKEN_INVALID, ErrorCode.QUEUE_TOKEN_NOT_ACTIVE];
+const ACCESS_PROBLEMS = [
+  ErrorCode.AUTH_TOKEN_INVALID,
+  ErrorCode.QUEUE_TOKEN_INVALID,
+  ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+];
 
 @ApiTags('concerts')
 @Controller('concerts')
@@ -23,22 +28,22 @@ export class ConcertController {
   }
 
   @Get(':concertId/schedules')
-  @UseGuards(ActiveQueueTokenGuard)
+  @Authenticated(ActiveQueueTokenGuard)
   @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
   @ApiOperation({ summary: 'Schedules whose booking window is open now, by startsAt' })
   @ApiOkResponse({ type: [ScheduleResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.CONCERT_NOT_FOUND, ...QUEUE_TOKEN_PROBLEMS)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.CONCERT_NOT_FOUND, ...ACCESS_PROBLEMS)
   async schedules(@Param('concertId', ParseIdPipe) concertId: number): Promise<ScheduleResponse[]> {
     const schedules = await this.concerts.listBookableSchedules(concertId);
     return schedules.map((schedule) => ScheduleResponse.from(schedule));
   }
 
   @Get(':concertId/schedules/:scheduleId/seats')
-  @UseGuards(ActiveQueueTokenGuard)
+  @Authenticated(ActiveQueueTokenGuard)
   @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
   @ApiOperation({ summary: 'Seats of a schedule by number, with their current status' })
   @ApiOkResponse({ type: [SeatResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.SCHEDULE_NOT_FOUND, ...QUEUE_TOKEN_PROBLEMS)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.SCHEDULE_NOT_FOUND, ...ACCESS_PROBLEMS)
   async seats(
     @Param('concertId', ParseIdPipe) concertId: number,
     @Param('scheduleId', ParseIdPipe) scheduleId: number,

@@ -39,17 +39,19 @@ export class PaymentFacade {
    * whose connection dropped during a successful payment retries with the same Idempotency-Key,
    * body and token, which that payment has since retired; it gets the first 201 back, since
    * without it the client could never learn that it paid. Anything else keeps its 401 / 403.
+   * Either way the token must be the caller's (the bearer's) own.
    */
   async admitCheckout(
+    callerId: string,
     rawToken: unknown,
     key: string | undefined,
     body: unknown,
   ): Promise<CheckoutAdmission> {
     try {
-      const pass = await this.queue.authorizeActive(rawToken);
+      const pass = await this.queue.authorizeActive(rawToken, callerId);
       return { kind: 'active', token: pass.token, userId: pass.userId };
     } catch (error) {
-      const replay = await this.findReplayForRetiredToken(error, rawToken, key, body);
+      const replay = await this.findReplayForRetiredToken(error, callerId, rawToken, key, body);
       if (replay) return { kind: 'replay', result: replay };
       throw error;
     }
@@ -89,6 +91,7 @@ export class PaymentFacade {
 
   private async findReplayForRetiredToken(
     error: unknown,
+    callerId: string,
     rawToken: unknown,
     key: string | undefined,
     body: unknown,
@@ -97,9 +100,10 @@ export class PaymentFacade {
     if (!(error instanceof DomainError) || error.code !== ErrorCode.QUEUE_TOKEN_INVALID) {
       return null;
     }
-    // A retired token proves who its owner was; a merely expired or unknown one proves nothing.
+    // A retired token proves who its owner was; a merely expired or unknown one proves nothing,
+    // and the replay is the owner's alone: anyone else sending the token keeps the 401.
     const owner = await this.queue.findRetiredTokenOwner(rawToken);
-    if (owner === null) return null;
+    if (owner !== callerId) return null;
     try {
       return await this.idempotency.findReplay<PaymentView>({
         userId: owner,

@@ -1,13 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiHeader,
@@ -17,10 +8,15 @@ import {
 } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
-import { ParseUuidPipe } from '../../../common/http/validation';
 import { IdempotencyKey } from '../../../common/idempotency/idempotency-key';
 import { IdempotentResponseInterceptor } from '../../../common/idempotency/idempotent-response.interceptor';
 import { IdempotentResult } from '../../../common/idempotency/idempotency.service';
+import {
+  ApiOwnUserIdParam,
+  Authenticated,
+  OwnUserId,
+} from '../../auth/presentation/bearer-auth.guard';
+import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import { ActiveQueuePass, type QueuePass } from '../../queue/presentation/active-queue-token.guard';
 import { PaymentFacade } from '../application/payment.facade';
 import { PaymentView } from '../application/payment.view';
@@ -34,7 +30,7 @@ export class PaymentController {
 
   @Post('payments')
   @HttpCode(201)
-  @UseGuards(PaymentQueueTokenGuard)
+  @Authenticated(UserWriteLimitGuard, PaymentQueueTokenGuard)
   @UseInterceptors(IdempotentResponseInterceptor)
   @ApiOperation({
     summary: "Pay the caller's held reservations from the cash balance",
@@ -62,8 +58,10 @@ export class PaymentController {
   })
   @ApiProblems(
     ...BODY_PROBLEMS,
+    ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.QUEUE_TOKEN_INVALID,
     ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+    ErrorCode.RATE_LIMITED,
     ErrorCode.RESERVATION_NOT_FOUND,
     ErrorCode.RESERVATION_NOT_HELD,
     ErrorCode.RESERVATION_EXPIRED,
@@ -80,10 +78,14 @@ export class PaymentController {
   }
 
   @Get('users/:userId/payments')
-  @ApiOperation({ summary: "A user's payments with their receipt lines, newest first (no token)" })
+  @Authenticated()
+  @ApiOwnUserIdParam()
+  @ApiOperation({
+    summary: 'Your payments with their receipt lines, newest first (no queue token)',
+  })
   @ApiOkResponse({ type: [PaymentWithItemsResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
-  async list(@Param('userId', ParseUuidPipe) userId: string): Promise<PaymentWithItemsResponse[]> {
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  async list(@OwnUserId() userId: string): Promise<PaymentWithItemsResponse[]> {
     const payments = await this.payments.listPayments(userId);
     return payments.map((payment) => PaymentWithItemsResponse.from(payment));
   }

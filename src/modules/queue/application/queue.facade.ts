@@ -1,22 +1,14 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { BatchedLoader } from '../../../common/batching/batched-loader';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { MetricsService } from '../../../common/metrics/metrics.service';
-import { UserService } from '../../user/domain/user.service';
+import { ConcertService } from '../../concert/domain/concert.service';
 import { AdmissionRun, QueueTicket } from '../domain/queue-entry';
 import { QueueService } from '../domain/queue.service';
 
 @Injectable()
 export class QueueFacade implements OnModuleInit {
-  private readonly registeredUsers = new BatchedLoader<string, true>(async (ids) => {
-    const found = await this.users.findExisting(ids);
-    return new Map([...found].map((id) => [id, true]));
-  });
-
   constructor(
     private readonly queue: QueueService,
-    private readonly users: UserService,
+    private readonly concerts: ConcertService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -32,16 +24,17 @@ export class QueueFacade implements OnModuleInit {
   }
 
   /**
-   * A returning user gets their live token back from Redis alone (no MySQL), keeping their place;
-   * only a newcomer costs a user lookup (batched with the other newcomers of the moment) before
-   * joining the end of the line.
+   * The caller is proven by the bearer token. A returning user gets their live token back from
+   * Redis alone (no MySQL), keeping their place; only a newcomer costs the concert check
+   * (batched with the other newcomers of the moment) before joining the end of the line.
    */
-  async issueToken(userId: string): Promise<{ ticket: QueueTicket; created: boolean }> {
+  async issueToken(
+    userId: string,
+    concertId: number,
+  ): Promise<{ ticket: QueueTicket; created: boolean }> {
     const live = await this.queue.findLiveTicket(userId);
     if (live) return { ticket: live, created: false };
-    if (!(await this.registeredUsers.load(userId))) {
-      throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${userId} does not exist.`);
-    }
+    await this.concerts.assertConcertExists(concertId);
     const issued = await this.queue.join(userId);
     if (issued.created) this.metrics.increment('queue_tokens_issued_total');
     return issued;

@@ -85,21 +85,33 @@ describe('QueueService', () => {
   describe('authorizeActive', () => {
     it('should let an ACTIVE token through with its user', async () => {
       store.inspected = { token: TOKEN, userId: USER, status: 'ACTIVE' };
-      await expect(queue.authorizeActive(TOKEN)).resolves.toEqual({ token: TOKEN, userId: USER });
+      await expect(queue.authorizeActive(TOKEN, USER)).resolves.toEqual({
+        token: TOKEN,
+        userId: USER,
+      });
     });
 
     it('should answer QUEUE_TOKEN_NOT_ACTIVE when the token is WAITING', async () => {
       store.inspected = { token: TOKEN, userId: USER, status: 'WAITING' };
-      expect(await codeOf(queue.authorizeActive(TOKEN))).toBe('QUEUE_TOKEN_NOT_ACTIVE');
+      expect(await codeOf(queue.authorizeActive(TOKEN, USER))).toBe('QUEUE_TOKEN_NOT_ACTIVE');
+    });
+
+    it('should answer QUEUE_TOKEN_INVALID when the token is live but another user owns it', async () => {
+      for (const status of ['ACTIVE', 'WAITING'] as const) {
+        store.inspected = { token: TOKEN, userId: USER, status };
+        expect(await codeOf(queue.authorizeActive(TOKEN, 'someone-else'))).toBe(
+          'QUEUE_TOKEN_INVALID',
+        );
+      }
     });
 
     it('should answer QUEUE_TOKEN_INVALID when the store does not know the token', async () => {
-      expect(await codeOf(queue.authorizeActive(TOKEN))).toBe('QUEUE_TOKEN_INVALID');
+      expect(await codeOf(queue.authorizeActive(TOKEN, USER))).toBe('QUEUE_TOKEN_INVALID');
     });
 
     it('should answer QUEUE_TOKEN_INVALID without asking the store when the header is junk', async () => {
       for (const raw of [undefined, '', 'x'.repeat(4096), `${TOKEN}\r\nX: y`]) {
-        expect(await codeOf(queue.authorizeActive(raw))).toBe('QUEUE_TOKEN_INVALID');
+        expect(await codeOf(queue.authorizeActive(raw, USER))).toBe('QUEUE_TOKEN_INVALID');
       }
       expect(store.calls).toEqual([]);
     });

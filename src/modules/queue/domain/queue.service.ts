@@ -47,11 +47,14 @@ export class QueueService {
     return this.policy.ticketFor(entry);
   }
 
-  /** Lets a request through to an [active token] endpoint, or says why not (401 / 403). */
-  async authorizeActive(rawToken: unknown): Promise<ActivePass> {
+  /**
+   * Lets the caller through to an [active token] endpoint, or says why not (401 / 403). A token
+   * is bound to its owner: someone else's is as invalid as an unknown one (no hint it exists).
+   */
+  async authorizeActive(rawToken: unknown, callerId: string): Promise<ActivePass> {
     const token = parseQueueToken(rawToken);
     const entry = await this.store.inspect(token, this.config.waitingIdleSeconds);
-    if (!entry) throw invalidToken();
+    if (!entry || entry.userId !== callerId) throw invalidToken();
     if (entry.status === 'WAITING') {
       throw new DomainError(
         ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,

@@ -1,5 +1,6 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { RequestWithUser } from '../../auth/presentation/bearer-auth.guard';
 import { QueueService } from '../domain/queue.service';
 
 /** The queue entry that let a request through; handlers scope every query to its user. */
@@ -13,18 +14,24 @@ export const QUEUE_TOKEN_HEADER = 'queue-token';
 export type RequestWithQueuePass = FastifyRequest & { queuePass?: QueuePass };
 
 /**
- * Guards every endpoint marked [active token] in the contract: a missing, malformed, unknown or
- * expired token → 401 QUEUE_TOKEN_INVALID, a WAITING one → 403 QUEUE_TOKEN_NOT_ACTIVE. On success
- * the token's user is on `request.queuePass`. It calls the queue's exported domain service (not a
- * facade) because other modules use this guard and a module exports domain services only.
+ * Guards every endpoint marked [active token] in the contract, after BearerAuthGuard: a missing,
+ * malformed, unknown or expired token, or one of another user → 401 QUEUE_TOKEN_INVALID, a
+ * WAITING one → 403 QUEUE_TOKEN_NOT_ACTIVE. On success the token's user (the caller) is on
+ * `request.queuePass`. It calls the queue's exported domain service (not a facade) because other
+ * modules use this guard and a module exports domain services only.
  */
+
 @Injectable()
 export class ActiveQueueTokenGuard implements CanActivate {
   constructor(private readonly queue: QueueService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<RequestWithQueuePass>();
-    request.queuePass = await this.queue.authorizeActive(request.headers[QUEUE_TOKEN_HEADER]);
+    const request = context.switchToHttp().getRequest<RequestWithQueuePass & RequestWithUser>();
+    if (!request.user) throw new Error('ActiveQueueTokenGuard needs BearerAuthGuard before it');
+    request.queuePass = await this.queue.authorizeActive(
+      request.headers[QUEUE_TOKEN_HEADER],
+      request.user.id,
+    );
     return true;
   }
 }

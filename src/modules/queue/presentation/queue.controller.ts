@@ -9,6 +9,9 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
+import type { AuthenticatedUser } from '../../auth/domain/authentication.service';
+import { Authenticated, CurrentUser } from '../../auth/presentation/bearer-auth.guard';
+import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import { QueueFacade } from '../application/queue.facade';
 import { QueueTicket } from '../domain/queue-entry';
 import { QUEUE_TOKEN_HEADER } from './active-queue-token.guard';
@@ -35,11 +38,13 @@ export class QueueController {
 
   @Post('tokens')
   @HttpCode(201)
+  @Authenticated(UserWriteLimitGuard)
   @ApiOperation({
     summary: 'Join the waiting queue (or get your live token back)',
     description:
-      'A new token joins the end of the line (201). A user who already has a WAITING or ACTIVE ' +
-      'token gets that same token back (200) and keeps their place. Counts as a status poll.',
+      'A new token for the caller joins the end of the line (201). A caller who already has a ' +
+      'WAITING or ACTIVE token gets that same token back (200) and keeps their place. Counts as ' +
+      'a status poll. The token is bound to the caller: nobody else can use it.',
   })
   @ApiCreatedResponse({
     type: QueueTicketResponse,
@@ -51,12 +56,18 @@ export class QueueController {
     headers: POLL_HINT_HEADER,
     description: 'The user already had a live token; same token, same place',
   })
-  @ApiProblems(...BODY_PROBLEMS, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ErrorCode.AUTH_TOKEN_INVALID,
+    ErrorCode.CONCERT_NOT_FOUND,
+    ErrorCode.RATE_LIMITED,
+  )
   async issue(
+    @CurrentUser() user: AuthenticatedUser,
     @Body() body: IssueTokenRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueTicketResponse> {
-    const { ticket, created } = await this.queue.issueToken(body.userId);
+    const { ticket, created } = await this.queue.issueToken(user.id, body.concertId);
     void reply.status(created ? 201 : 200);
     return respond(reply, ticket);
   }

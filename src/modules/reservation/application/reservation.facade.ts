@@ -76,7 +76,7 @@ export class ReservationFacade {
   ): Promise<{ reservation: Reservation; retired: number }> {
     return this.txHost.withTransaction(async () => {
       const retired = await this.reservations.retireLapsedHold(seat.lapsedReservationId);
-      const expiresAt = await this.reservations.startHold(userId);
+      const expiresAt = await this.reservations.startHold(userId, seat.scheduleId);
       await this.seats.hold(seat, expiresAt);
       const reservation = await this.reservations.createHold(userId, seat, expiresAt);
       await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });

@@ -1,4 +1,4 @@
-import { Reservation } from './reservation';
+import { Reservation, UserSeats } from './reservation';
 
 export interface NewHold {
   userId: string;
@@ -15,9 +15,7 @@ export interface ReadAt<T> {
   now: Date;
 }
 
-export interface HoldSlot {
-  /** The user's HELD reservations that have not run out. */
-  liveHolds: number;
+export interface HoldSlot extends UserSeats {
   /** When a hold taken now ends, by the database clock. */
   expiresAt: Date;
 }
@@ -30,9 +28,14 @@ export interface LapsedHold {
 export abstract class ReservationRepository {
   /**
    * Serialises one user's holds (a row lock held to the end of the transaction), then counts
-   * their live holds, so two concurrent holds cannot both see room under the limit.
+   * their live holds and their seats in the schedule, so two concurrent holds cannot both see
+   * room under either limit.
    */
-  abstract lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot>;
+  abstract lockUserForHold(
+    userId: string,
+    scheduleId: number,
+    holdSeconds: number,
+  ): Promise<HoldSlot>;
   /** HELD and run out → EXPIRED, for one reservation; returns 1 if this call expired it. */
   abstract expireIfLapsed(reservationId: number): Promise<number>;
   /** Inserts a HELD reservation; null when the seat already has a live one (unique key). */

@@ -52,11 +52,17 @@ class FakeReservationRepository extends ReservationRepository {
     );
   }
 
-  lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot> {
-    const liveHolds = [...this.rows.values()].filter(
-      (r) => r.userId === userId && r.isLiveHoldAt(NOW),
+  lockUserForHold(userId: string, scheduleId: number, holdSeconds: number): Promise<HoldSlot> {
+    const mine = [...this.rows.values()].filter((r) => r.userId === userId);
+    const liveHolds = mine.filter((r) => r.isLiveHoldAt(NOW)).length;
+    const seatsInSchedule = mine.filter(
+      (r) => r.scheduleId === scheduleId && (r.status === 'CONFIRMED' || r.isLiveHoldAt(NOW)),
     ).length;
-    return Promise.resolve({ liveHolds, expiresAt: new Date(NOW.getTime() + holdSeconds * 1000) });
+    return Promise.resolve({
+      liveHolds,
+      seatsInSchedule,
+      expiresAt: new Date(NOW.getTime() + holdSeconds * 1000),
+    });
   }
 
   expireIfLapsed(id: number): Promise<number> {
@@ -147,18 +153,23 @@ describe('ReservationService', () => {
 
   beforeEach(() => {
     repository = new FakeReservationRepository();
-    const config = { holdSeconds: 300, maxHoldsPerUser: 2, seatLock: 'redis' } as ReservationConfig;
+    const config = {
+      holdSeconds: 300,
+      maxHoldsPerUser: 2,
+      maxSeatsPerSchedule: 3,
+      seatLock: 'redis',
+    } as ReservationConfig;
     service = new ReservationService(repository, config);
   });
 
   it('should start a hold that ends RESERVATION_HOLD_SECONDS after the database clock', async () => {
-    await expect(service.startHold('u1')).resolves.toEqual(LATER);
+    await expect(service.startHold('u1', 1)).resolves.toEqual(LATER);
   });
 
   it('should refuse a hold with HOLD_LIMIT_REACHED when the user has the maximum of live holds', async () => {
     repository.add('u1', 'HELD', LATER, 1);
     repository.add('u1', 'HELD', LATER, 2);
-    await expect(codeOf(service.startHold('u1'))).resolves.toBe('HOLD_LIMIT_REACHED');
+    await expect(codeOf(service.startHold('u1', 1))).resolves.toBe('HOLD_LIMIT_REACHED');
   });
 
   it('should not count run-out, paid or cancelled holds against the limit', async () => {
@@ -166,7 +177,14 @@ describe('ReservationService', () => {
     repository.add('u1', 'CONFIRMED', LATER, 2);
     repository.add('u1', 'CANCELLED', LATER, 3);
     repository.add('u1', 'HELD', LATER, 4);
-    await expect(service.startHold('u1')).resolves.toEqual(LATER);
+    await expect(service.startHold('u1', 1)).resolves.toEqual(LATER);
+  });
+
+  it('should refuse a hold with PURCHASE_LIMIT_REACHED when paid and live seats in the schedule reach the limit', async () => {
+    repository.add('u1', 'CONFIRMED', LATER, 1);
+    repository.add('u1', 'CONFIRMED', LATER, 2);
+    repository.add('u1', 'HELD', LATER, 3);
+    await expect(codeOf(service.startHold('u1', 1))).resolves.toBe('PURCHASE_LIMIT_REACHED');
   });
 
   it('should answer SEAT_UNAVAILABLE when the seat already has a live reservation', async () => {

@@ -22,16 +22,20 @@ export class ReservationService {
     private readonly reservations: ReservationRepository,
     @Inject(reservationConfig.KEY) private readonly config: ReservationConfig,
   ) {
-    this.limit = new HoldLimit(config.maxHoldsPerUser);
+    this.limit = new HoldLimit(config.maxHoldsPerUser, config.maxSeatsPerSchedule);
   }
 
   /**
-   * First step of a hold's transaction: takes the user's lock, checks the hold limit and returns
-   * when the new hold will end (database clock).
+   * First step of a hold's transaction: takes the user's lock, checks the hold and purchase
+   * limits and returns when the new hold will end (database clock).
    */
-  async startHold(userId: string): Promise<Date> {
-    const slot = await this.reservations.lockUserForHold(userId, this.config.holdSeconds);
-    this.limit.assertRoomForOneMore(slot.liveHolds);
+  async startHold(userId: string, scheduleId: number): Promise<Date> {
+    const slot = await this.reservations.lockUserForHold(
+      userId,
+      scheduleId,
+      this.config.holdSeconds,
+    );
+    this.limit.assertRoomForOneMore(slot);
     return slot.expiresAt;
   }
 

@@ -81,12 +81,24 @@ describe('Reservation', () => {
 });
 
 describe('HoldLimit', () => {
-  it('should allow another hold while the user is under the limit', () => {
-    expect(() => new HoldLimit(4).assertRoomForOneMore(3)).not.toThrow();
+  const seats = (liveHolds: number, seatsInSchedule: number) => ({ liveHolds, seatsInSchedule });
+
+  it('should allow another hold while the user is under both limits', () => {
+    expect(() => new HoldLimit(4, 4).assertRoomForOneMore(seats(3, 3))).not.toThrow();
   });
 
-  it('should refuse with HOLD_LIMIT_REACHED when the user is at the limit', () => {
-    expect(codeOf(() => new HoldLimit(4).assertRoomForOneMore(4))).toBe('HOLD_LIMIT_REACHED');
-    expect(codeOf(() => new HoldLimit(1).assertRoomForOneMore(1))).toBe('HOLD_LIMIT_REACHED');
+  it('should refuse with HOLD_LIMIT_REACHED when the user is at the hold limit', () => {
+    expect(codeOf(() => new HoldLimit(4, 9).assertRoomForOneMore(seats(4, 0)))).toBe(
+      'HOLD_LIMIT_REACHED',
+    );
+    expect(codeOf(() => new HoldLimit(1, 9).assertRoomForOneMore(seats(1, 1)))).toBe(
+      'HOLD_LIMIT_REACHED',
+    );
+  });
+
+  it('should refuse with PURCHASE_LIMIT_REACHED when the user has the most seats the schedule allows', () => {
+    expect(codeOf(() => new HoldLimit(4, 2).assertRoomForOneMore(seats(0, 2)))).toBe(
+      'PURCHASE_LIMIT_REACHED',
+    );
   });
 });

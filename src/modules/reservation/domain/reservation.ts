@@ -92,15 +92,35 @@ export class Reservation {
 }
 
 /** How many live holds one user may have at once (RESERVATION_MAX_HOLDS_PER_USER). */
-export class HoldLimit {
-  constructor(readonly maxLiveHolds: number) {}
+/** What a user already has, read under the user's lock at the start of a hold. */
+export interface UserSeats {
+  /** Unexpired HELD reservations, over all schedules. */
+  liveHolds: number;
+  /** Unexpired HELD plus CONFIRMED reservations in the schedule of the new hold. */
+  seatsInSchedule: number;
+}
 
-  /** `liveHolds` counts the user's unexpired HELD reservations, read under the user's lock. */
-  assertRoomForOneMore(liveHolds: number): void {
-    if (liveHolds >= this.maxLiveHolds) {
+/**
+ * The two limits on one person: live holds at once (so nobody sits on seats they will not pay
+ * for) and seats per schedule (the purchase limit, so one person cannot buy up a show).
+ */
+export class HoldLimit {
+  constructor(
+    readonly maxLiveHolds: number,
+    readonly maxSeatsPerSchedule: number,
+  ) {}
+
+  assertRoomForOneMore(seats: UserSeats): void {
+    if (seats.liveHolds >= this.maxLiveHolds) {
       throw new DomainError(
         ErrorCode.HOLD_LIMIT_REACHED,
-        `You already hold ${liveHolds} seats; the limit is ${this.maxLiveHolds}. Pay or cancel one first.`,
+        `You already hold ${seats.liveHolds} seats; the limit is ${this.maxLiveHolds}. Pay or cancel one first.`,
+      );
+    }
+    if (seats.seatsInSchedule >= this.maxSeatsPerSchedule) {
+      throw new DomainError(
+        ErrorCode.PURCHASE_LIMIT_REACHED,
+        `You already have ${seats.seatsInSchedule} seats in this schedule; the limit is ${this.maxSeatsPerSchedule}.`,
       );
     }
   }

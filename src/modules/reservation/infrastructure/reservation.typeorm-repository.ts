@@ -23,6 +23,9 @@ interface ReservationRow {
   db_now: Date;
 }
 
+/** A HELD reservation that has not run out, by the database clock. */
+const LIVE_HOLD = `(status = 'HELD' AND expires_at > ${DB_NOW})`;
+
 const COLUMNS = `id, user_id, schedule_id, seat_id, seat_number, price, status, expires_at, payment_id,
   ${DB_NOW} AS db_now`;
 
@@ -36,19 +39,35 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     return this.txHost.tx.query<T>(sql, params);
   }
 
-  async lockUserForHold(userId: string, holdSeconds: number): Promise<HoldSlot> {
+  async lockUserForHold(
+    userId: string,
+    scheduleId: number,
+    holdSeconds: number,
+  ): Promise<HoldSlot> {
     // The user's row is the per-user mutex: a locking read on a range of `reservations` would
     // take gap locks, and two holds of one user would then deadlock on their inserts.
     await this.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
     // A plain read after the lock: the transaction's snapshot starts here, so it sees every hold
     // this user committed before we got the lock.
-    const [row] = await this.query<{ live_holds: number | string; expires_at: Date }[]>(
-      `SELECT COUNT(*) AS live_holds, ${DB_NOW} + INTERVAL ? SECOND AS expires_at
+    const [row] = await this.query<
+      {
+        live_holds: number | string | null;
+        in_schedule: number | string | null;
+        expires_at: Date;
+      }[]
+    >(
+      `SELECT SUM(${LIVE_HOLD}) AS live_holds,
+              SUM(schedule_id = ? AND (status = 'CONFIRMED' OR ${LIVE_HOLD})) AS in_schedule,
+              ${DB_NOW} + INTERVAL ? SECOND AS expires_at
          FROM reservations
-        WHERE user_id = ? AND status = 'HELD' AND expires_at > ${DB_NOW}`,
-      [holdSeconds, userId],
+        WHERE user_id = ? AND status IN ('HELD', 'CONFIRMED')`,
+      [scheduleId, holdSeconds, userId],
     );
-    return { liveHolds: Number(row.live_holds), expiresAt: row.expires_at };
+    return {
+      liveHolds: Number(row.live_holds ?? 0),
+      seatsInSchedule: Number(row.in_schedule ?? 0),
+      expiresAt: row.expires_at,
+    };
   }
 
   async expireIfLapsed(reservationId: number): Promise<number> {

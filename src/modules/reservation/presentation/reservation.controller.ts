@@ -9,6 +9,8 @@ import {
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
+import { Authenticated } from '../../auth/presentation/bearer-auth.guard';
+import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import {
   ActiveQueuePass,
   ActiveQueueTokenGuard,
@@ -17,26 +19,33 @@ import {
 import { ReservationFacade } from '../application/reservation.facade';
 import { CreateReservationRequest, ReservationResponse } from './dto/reservation.dto';
 
-const QUEUE_TOKEN_PROBLEMS = [ErrorCode.QUEUE_TOKEN_INVALID, ErrorCode.QUEUE_TOKEN_NOT_ACTIVE];
+const ACCESS_PROBLEMS = [
+  ErrorCode.AUTH_TOKEN_INVALID,
+  ErrorCode.QUEUE_TOKEN_INVALID,
+  ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+];
 
 @ApiTags('reservations')
 @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
 @Controller('reservations')
-@UseGuards(ActiveQueueTokenGuard)
+@Authenticated(ActiveQueueTokenGuard)
 export class ReservationController {
   constructor(private readonly reservations: ReservationFacade) {}
 
   @Post()
   @HttpCode(201)
+  @UseGuards(UserWriteLimitGuard)
   @ApiOperation({ summary: 'Hold a seat for RESERVATION_HOLD_SECONDS (default 300)' })
   @ApiCreatedResponse({ type: ReservationResponse })
   @ApiProblems(
     ...BODY_PROBLEMS,
-    ...QUEUE_TOKEN_PROBLEMS,
+    ...ACCESS_PROBLEMS,
     ErrorCode.SEAT_NOT_FOUND,
     ErrorCode.SEAT_UNAVAILABLE,
     ErrorCode.BOOKING_CLOSED,
     ErrorCode.HOLD_LIMIT_REACHED,
+    ErrorCode.PURCHASE_LIMIT_REACHED,
+    ErrorCode.RATE_LIMITED,
   )
   async hold(
     @ActiveQueuePass() pass: QueuePass,
@@ -50,11 +59,7 @@ export class ReservationController {
   @Get(':reservationId')
   @ApiOperation({ summary: "One of the caller's reservations" })
   @ApiOkResponse({ type: ReservationResponse })
-  @ApiProblems(
-    ErrorCode.VALIDATION_FAILED,
-    ...QUEUE_TOKEN_PROBLEMS,
-    ErrorCode.RESERVATION_NOT_FOUND,
-  )
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ...ACCESS_PROBLEMS, ErrorCode.RESERVATION_NOT_FOUND)
   async get(
     @ActiveQueuePass() pass: QueuePass,
     @Param('reservationId', ParseIdPipe) reservationId: number,
@@ -66,13 +71,15 @@ export class ReservationController {
 
   @Delete(':reservationId')
   @HttpCode(200)
+  @UseGuards(UserWriteLimitGuard)
   @ApiOperation({ summary: 'Release a hold: the reservation is CANCELLED, the seat AVAILABLE' })
   @ApiOkResponse({ type: ReservationResponse })
   @ApiProblems(
     ErrorCode.VALIDATION_FAILED,
-    ...QUEUE_TOKEN_PROBLEMS,
+    ...ACCESS_PROBLEMS,
     ErrorCode.RESERVATION_NOT_FOUND,
     ErrorCode.RESERVATION_NOT_HELD,
+    ErrorCode.RATE_LIMITED,
   )
   async cancel(
     @ActiveQueuePass() pass: QueuePass,

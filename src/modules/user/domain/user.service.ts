@@ -1,22 +1,57 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
-import { User } from './user';
+import { PasswordHasher } from './password-hasher';
+import { emailKey, User } from './user';
 import { UserRepository } from './user.repository';
 
+export interface SignUp {
+  name: string;
+  email: string;
+  /** From hashPassword, computed before the transaction opens. */
+  passwordHash: string;
+}
+
+/** Accounts: signing up, proving a password, and the users external providers vouch for. */
 @Injectable()
 export class UserService {
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
-  async register(name: string): Promise<User> {
-    const user = User.register(name, new Date());
-    await this.users.insert(user);
+  /** Hashing takes tens of milliseconds on purpose; callers do it outside any transaction. */
+  hashPassword(password: string): Promise<string> {
+    return this.hasher.hash(password);
+  }
+
+  async register(signUp: SignUp): Promise<User> {
+    const user = User.register(signUp.name, signUp.email, new Date());
+    await this.users.insert(user, {
+      emailKey: emailKey(signUp.email),
+      passwordHash: signUp.passwordHash,
+    });
+    return user;
+  }
+
+  /**
+   * The user these credentials prove, or 401 CREDENTIALS_INVALID. An unknown email costs one
+   * decoy verification, so both failures look and last the same.
+   */
+  async authenticate(email: string, password: string): Promise<User> {
+    const found = await this.users.findCredentials(emailKey(email));
+    const hash = found?.passwordHash ?? (await this.hasher.decoyHash());
+    const matches = await this.hasher.verify(hash, password);
+    const user = found && matches ? await this.users.findById(found.userId) : null;
+    if (!user) {
+      throw new DomainError(ErrorCode.CREDENTIALS_INVALID, 'The email or the password is wrong.');
+    }
     return user;
   }
 
   async get(id: string): Promise<User> {
     const user = await this.users.findById(id);
-    if (!user) throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${id} does not exist.`);
+    if (!user) throw userNotFound();
     return user;
   }
 
@@ -26,8 +61,39 @@ export class UserService {
   }
 
   async assertExists(id: string): Promise<void> {
-    if (!(await this.users.exists(id))) {
-      throw new DomainError(ErrorCode.USER_NOT_FOUND, `User ${id} does not exist.`);
+    if (!(await this.users.exists(id))) throw userNotFound();
+  }
+
+  findIdentityOwner(issuer: string, subject: string): Promise<string | null> {
+    return this.users.findIdentityOwner(issuer, subject);
+  }
+
+  /**
+   * A user for an external identity. Throws IdentityAlreadyLinked when a concurrent request
+   * linked it first: the caller's transaction must then roll back and read the winner's user.
+   */
+  async registerExternal(
+    issuer: string,
+    subject: string,
+    profile: { name: string | null; email: string | null },
+  ): Promise<User> {
+    const user = User.register(profile.name ?? subject.slice(0, 50), profile.email, new Date());
+    await this.users.insert(user, null);
+    if (!(await this.users.linkIdentity(issuer, subject, user.id))) {
+      throw new IdentityAlreadyLinked();
     }
+    return user;
+  }
+}
+
+/** One answer for "no such user" and "someone else's user", so neither can be told apart. */
+export function userNotFound(): DomainError {
+  return new DomainError(ErrorCode.USER_NOT_FOUND, 'No such user.');
+}
+
+export class IdentityAlreadyLinked extends Error {
+  constructor() {
+    super('external identity already linked to a user');
+    this.name = 'IdentityAlreadyLinked';
   }
 }

@@ -1,18 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsString, Matches } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { QueueTicket } from '../../domain/queue-entry';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
+/** The caller comes from the bearer token; a `userId` field is rejected like any unknown field. */
 export class IssueTokenRequest {
-  @ApiProperty({ format: 'uuid', example: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11' })
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  )
-  @IsString()
-  @Matches(UUID, { message: 'userId must be a UUID' })
-  userId!: string;
+  @ApiProperty({ minimum: 1, example: 1, description: 'The concert whose waiting room to join' })
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  concertId!: number;
 }
 
 export class QueueTicketResponse {
