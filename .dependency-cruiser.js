@@ -81,9 +81,9 @@ module.exports = {
       to: { path: '^src/modules/[^/]+/infrastructure/', pathNot: '^src/modules/$1/' },
     },
     {
-      name: 'cross-module-presentation-only-queue-guard',
+      name: 'cross-module-presentation-only-guards',
       comment:
-        'A controller may use the queue-token guard of the queue module, nothing else from another module.',
+        'A controller may use the guards of the auth module (bearer token, write limit) and the queue-token guard of the queue module, nothing else from another module.',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/presentation/' },
       to: {
@@ -91,6 +91,7 @@ module.exports = {
         pathNot: [
           '^src/modules/$1/',
           '^src/modules/queue/presentation/active-queue-token\\.guard\\.ts$',
+          '^src/modules/auth/presentation/(bearer-auth|user-write-limit)\\.guard\\.ts$',
         ],
       },
     },

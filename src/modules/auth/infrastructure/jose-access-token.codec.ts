@@ -138,8 +138,8 @@ export class JoseAccessTokenCodec extends AccessTokenCodec implements OnModuleDe
       return (await verify()).payload;
     } catch (error) {
       if (error instanceof errors.JOSEError || error instanceof TypeError) {
-        this.logger.debug?.(`access token refused: ${(error as Error).message}`);
-        throw new InvalidAccessToken((error as Error).message);
+        this.logger.debug?.(`access token refused: ${error.message}`);
+        throw new InvalidAccessToken(error.message);
       }
       throw error;
     }

@@ -93,7 +93,8 @@ export class UserFacade extends AccountDirectory {
     } catch (error) {
       if (!(error instanceof IdentityAlreadyLinked)) throw error;
       const winner = await this.users.findIdentityOwner(identity.issuer, identity.subject);
-      if (!winner) throw new Error('identity link vanished after a duplicate key');
+      if (!winner)
+        throw new Error('identity link vanished after a duplicate key', { cause: error });
       return winner;
     }
   }
