@@ -30,6 +30,7 @@ export const authConfig = registerAs('auth', () => {
           url: e.AUTH_JWKS_URL,
           issuer: e.AUTH_JWKS_ISSUER ?? '',
           timeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+          cooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
         }
       : undefined,
     loginMaxFailures: e.AUTH_LOGIN_MAX_FAILURES,

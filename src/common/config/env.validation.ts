@@ -135,6 +135,13 @@ export class EnvironmentVariables {
   @Max(30_000)
   AUTH_JWKS_TIMEOUT_MS = 3000;
 
+  /** Shortest gap between two JWKS fetches caused by unknown key ids (a flood of forged kids). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  AUTH_JWKS_COOLDOWN_MS = 30_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

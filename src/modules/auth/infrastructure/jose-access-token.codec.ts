@@ -21,11 +21,11 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 const LOCAL_ALGORITHM = 'HS256';
 const EXTERNAL_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 /**
- * The JWKS is refetched at once for a key id it does not hold (at most every 30 s), and in the
- * background every 5 minutes so removed keys stop being trusted. Requests never wait for the
- * background refresh: cacheMaxAge is unbounded, so known keys are always served from memory.
+ * The JWKS is refetched at once for a key id it does not hold (at most once per
+ * AUTH_JWKS_COOLDOWN_MS), and in the background every 5 minutes so removed keys stop being
+ * trusted. Requests never wait for the background refresh: cacheMaxAge is unbounded, so known
+ * keys are always served from memory.
  */
-const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_REFRESH_MS = 5 * 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -45,7 +45,7 @@ export class JoseAccessTokenCodec extends AccessTokenCodec implements OnModuleDe
     if (config.jwks) {
       const keys = createRemoteJWKSet(new URL(config.jwks.url), {
         timeoutDuration: config.jwks.timeoutMs,
-        cooldownDuration: JWKS_COOLDOWN_MS,
+        cooldownDuration: config.jwks.cooldownMs,
         cacheMaxAge: Number.POSITIVE_INFINITY,
       });
       this.externalKeys = keys;
