@@ -379,11 +379,18 @@ export const PROBES: Probe<unknown>[] = [
       r.cash.listHistory(a.user_id, { beforeId: a.before_id, limit: 20 }),
   }),
   probe({
-    name: 'User exists',
-    purpose: 'POST /queue/tokens (newcomer), charges',
-    method: 'UserTypeOrmRepository.exists',
+    name: 'Users exist (batched)',
+    purpose: 'every [user] request: the bearer token names a user (cached per instance once seen)',
+    method: 'UserTypeOrmRepository.findExistingIds',
     pick: typicalUser,
-    call: (r, a: { user_id: string }) => r.users.exists(a.user_id),
+    call: (r, a: { user_id: string }) => r.users.findExistingIds([a.user_id]),
+  }),
+  probe({
+    name: 'Credentials by email',
+    purpose: 'POST /auth/tokens: the login (unique key on email_key)',
+    method: 'UserTypeOrmRepository.findCredentials',
+    pick: typicalUser,
+    call: (r) => r.users.findCredentials('nobody@example.test'),
   }),
 ];
 

@@ -48,14 +48,3 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
-
-@Injectable()
-export class ParseUuidPipe implements PipeTransform<string, string> {
-  transform(value: string, metadata: ArgumentMetadata): string {
-    const field = metadata.data ?? 'id';
-    if (!isUuid(value)) {
-      throw DomainError.validation([{ field, message: `${field} must be a UUID` }]);
-    }
-    return value.toLowerCase();
-  }
-}

@@ -4,7 +4,6 @@ import { CashModule } from '../cash/cash.module';
 import { ConcertModule } from '../concert/concert.module';
 import { QueueModule } from '../queue/queue.module';
 import { ReservationModule } from '../reservation/reservation.module';
-import { UserModule } from '../user/user.module';
 import { CheckoutUseCase } from './application/checkout.use-case';
 import { PaymentFacade } from './application/payment.facade';
 import { PaymentRepository } from './domain/payment.repository';
@@ -14,14 +13,7 @@ import { PaymentController } from './presentation/payment.controller';
 import { PaymentQueueTokenGuard } from './presentation/payment-queue-token.guard';
 
 @Module({
-  imports: [
-    ReservationModule,
-    ConcertModule,
-    CashModule,
-    QueueModule,
-    UserModule,
-    IdempotencyModule,
-  ],
+  imports: [ReservationModule, ConcertModule, CashModule, QueueModule, IdempotencyModule],
   controllers: [PaymentController],
   providers: [
     PaymentFacade,

@@ -7,7 +7,6 @@ import {
 } from '../../../common/idempotency/idempotency.service';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { QueueService } from '../../queue/domain/queue.service';
-import { UserService } from '../../user/domain/user.service';
 import { Payment } from '../domain/payment';
 import { PaymentService } from '../domain/payment.service';
 import { CheckoutUseCase } from './checkout.use-case';
@@ -28,7 +27,6 @@ export class PaymentFacade {
   constructor(
     private readonly checkout: CheckoutUseCase,
     private readonly payments: PaymentService,
-    private readonly users: UserService,
     private readonly queue: QueueService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
@@ -81,12 +79,9 @@ export class PaymentFacade {
     return result;
   }
 
-  /** The user's payments, newest first; an unknown user is 404, a user with none gets []. */
-  async listPayments(userId: string): Promise<Payment[]> {
-    const payments = await this.payments.listOfUser(userId);
-    // Only an empty list costs the existence check.
-    if (payments.length === 0) await this.users.assertExists(userId);
-    return payments;
+  /** The caller's payments, newest first (the bearer token already proved the user exists). */
+  listPayments(userId: string): Promise<Payment[]> {
+    return this.payments.listOfUser(userId);
   }
 
   private async findReplayForRetiredToken(

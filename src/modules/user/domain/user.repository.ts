@@ -9,7 +9,6 @@ export abstract class UserRepository {
   /** Inserts the user; with credentials, a taken email key → DomainError EMAIL_TAKEN. */
   abstract insert(user: User, credentials: Credentials | null): Promise<void>;
   abstract findById(id: string): Promise<User | null>;
-  abstract exists(id: string): Promise<boolean>;
   /** Which of these ids are registered users (one query, outside any transaction's scope). */
   abstract findExistingIds(ids: string[]): Promise<string[]>;
   abstract findCredentials(

@@ -60,10 +60,6 @@ export class UserService {
     return new Set(await this.users.findExistingIds(ids));
   }
 
-  async assertExists(id: string): Promise<void> {
-    if (!(await this.users.exists(id))) throw userNotFound();
-  }
-
   findIdentityOwner(issuer: string, subject: string): Promise<string | null> {
     return this.users.findIdentityOwner(issuer, subject);
   }

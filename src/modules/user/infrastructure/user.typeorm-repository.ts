@@ -50,11 +50,6 @@ export class UserTypeOrmRepository extends UserRepository {
     return rows[0] ? toModel(rows[0]) : null;
   }
 
-  async exists(id: string): Promise<boolean> {
-    const rows: unknown[] = await this.txHost.tx.query('SELECT 1 FROM users WHERE id = ?', [id]);
-    return rows.length > 0;
-  }
-
   async findExistingIds(ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows: { id: string }[] = await this.txHost.tx.query(
