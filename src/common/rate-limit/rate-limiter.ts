@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-codes';
 
@@ -73,9 +74,10 @@ export class RateLimiter {
 }
 
 function key(window: RateWindow, subject: string): string {
-  // The subject is user-supplied (an email, an address): hashing it would hide it from operators
-  // reading Redis, so it is only length-bounded; Redis keys are binary-safe.
-  return `ratelimit:${window.name}:${subject.slice(0, 320)}`;
+  // Subjects are emails and addresses: hashed, so Redis holds no personal data and every key has
+  // the same short length whatever the client sent.
+  const digest = createHash('sha256').update(subject).digest('base64url').slice(0, 22);
+  return `ratelimit:${window.name}:${digest}`;
 }
 
 function rateLimited(ttlMs: number): DomainError {
