@@ -11,6 +11,7 @@ import {
   OverloadConfig,
 } from './common/config/configuration';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { installHttpHygiene } from './common/http/http-hygiene';
 import { installOverloadProtection } from './common/http/overload-protection';
 import { createPino, installAccessLog, JsonLogger } from './common/logging/json-logger';
 import { createValidationPipe } from './common/http/validation';
@@ -87,6 +88,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     void reply.header('X-Request-Id', request.id);
     done();
   });
+  installHttpHygiene(fastify);
   installAccessLog(fastify, pino);
   // Metrics first so they see every response, including the 503s of the overload guard.
   const metrics = app.get(MetricsService);
