@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { http, startApp } from '../support/app';
+import { ADMIN_KEY, http, startApp } from '../support/app';
 import { authHeader, signUp } from '../support/auth';
 
 describe('HTTP hygiene (e2e)', () => {
@@ -75,5 +75,33 @@ describe('HTTP hygiene (e2e)', () => {
   it('should answer readiness without driver text', async () => {
     const response = await request(http(app)).get('/health/ready').expect(200);
     expect(JSON.stringify(response.body)).not.toMatch(/ECONN|Error|127\.0\.0\.1/);
+  });
+
+  it('should answer 400 VALIDATION_FAILED to schedule dates after 9999 (with a zone offset) or before 2000', async () => {
+    const concert = await request(http(app))
+      .post('/admin/concerts')
+      .set('X-Admin-Key', ADMIN_KEY)
+      .send({ title: 'Date bounds' })
+      .expect(201);
+    const path = `/admin/concerts/${(concert.body as { id: number }).id}/schedules`;
+    for (const dates of [
+      {
+        startsAt: '9999-12-31T23:00:00-05:00',
+        bookingOpensAt: '2030-01-01T00:00:00Z',
+        bookingClosesAt: '2030-01-02T00:00:00Z',
+      },
+      {
+        startsAt: '2030-01-03T00:00:00Z',
+        bookingOpensAt: '1999-12-31T23:59:59Z',
+        bookingClosesAt: '2030-01-02T00:00:00Z',
+      },
+    ]) {
+      const response = await request(http(app))
+        .post(path)
+        .set('X-Admin-Key', ADMIN_KEY)
+        .send(dates);
+      expect(response.status).toBe(400);
+      expect((response.body as { code: string }).code).toBe('VALIDATION_FAILED');
+    }
   });
 });

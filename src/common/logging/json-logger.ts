@@ -13,8 +13,36 @@ const PINO_LEVEL: Record<NestLevel, Level> = {
   fatal: 'fatal',
 };
 
-export function createPino(level: string): Logger {
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Never logged, whatever a caller passes: the statement and bound values of a failed query (they
+ * carry emails, password hashes and ids), credentials, and headers holding tokens or keys.
+ */
+export const REDACTED_PATHS = [
+  'err.sql',
+  'err.query',
+  'err.parameters',
+  'err.driverError.sql',
+  'err.driverError.parameters',
+  'err.cause.sql',
+  '*.password',
+  '*.passwordHash',
+  '*.accessToken',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers["x-admin-key"]',
+  '*.headers["queue-token"]',
+];
+
+export function createPino(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -11,13 +12,25 @@ import {
   IsString,
   Matches,
   Max,
+  MaxDate,
   MaxLength,
   Min,
+  MinDate,
 } from 'class-validator';
 import { Concert, ScheduleSummary, SeatStatus, SeatView } from '../../domain/concert';
 import { MAX_SEAT_COUNT } from '../../domain/schedule-plan';
 
 const MAX_PRICE = 10_000_000;
+// The contract's range, inside what DATETIME stores: a zone offset can push 9999-12-31T23:00-05:00
+// past the year 9999, which the database would refuse with a 500.
+const EARLIEST = new Date('2000-01-01T00:00:00.000Z');
+const LATEST = new Date('9999-12-31T23:59:59.999Z');
+function InDateRange(field: string): PropertyDecorator {
+  return applyDecorators(
+    MinDate(EARLIEST, { message: `${field} must not be before 2000` }),
+    MaxDate(LATEST, { message: `${field} must not be after 9999` }),
+  );
+}
 // Strict ISO-8601 with an explicit zone, so "2026-12-01 19:00" cannot silently mean local time.
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 // Date.parse rolls 2030-02-31 over into March; a calendar check refuses it instead.
@@ -105,16 +118,19 @@ export class CreateScheduleRequest {
   @ApiProperty({ format: 'date-time', example: '2026-12-24T10:00:00.000Z' })
   @Transform(toDate)
   @IsDate({ message: 'startsAt must be an ISO-8601 date-time with a zone' })
+  @InDateRange('startsAt')
   startsAt!: Date;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-20T03:00:00.000Z' })
   @Transform(toDate)
   @IsDate({ message: 'bookingOpensAt must be an ISO-8601 date-time with a zone' })
+  @InDateRange('bookingOpensAt')
   bookingOpensAt!: Date;
 
   @ApiProperty({ format: 'date-time', example: '2026-12-24T09:00:00.000Z' })
   @Transform(toDate)
   @IsDate({ message: 'bookingClosesAt must be an ISO-8601 date-time with a zone' })
+  @InDateRange('bookingClosesAt')
   bookingClosesAt!: Date;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_SEAT_COUNT, default: 50 })
