@@ -53,7 +53,8 @@ export function installHttpHygiene(fastify: FastifyInstance): void {
       );
       return;
     }
-    parseJson(request, text, done);
+    // Fastify types the default parser as possibly async; in callback style it returns nothing.
+    void parseJson(request, text, done);
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('X-Content-Type-Options', 'nosniff');
