@@ -30,14 +30,16 @@ describe('payments (e2e)', () => {
     await assertBookingInvariants(app);
   });
 
-  async function fan(target = app, balance = 0): Promise<Fan> {
+  /** A signed-up user with `balance` and an ACTIVE queue token for `concertId`. */
+  async function fan(concertId: number, balance = 0, target = app): Promise<Fan> {
     const user = await createUser(target);
     if (balance > 0) await charge(target, user.id, balance);
-    return { userId: user.id, token: await activeTokenFor(target, user.id) };
+    return { userId: user.id, token: await activeTokenFor(target, user.id, concertId) };
   }
 
   async function hold(who: Fan, scheduleId: number, seatId: number, target = app) {
     const reply = await call(target, 'POST', '/reservations', {
+      user: who.userId,
       token: who.token,
       body: { scheduleId, seatId },
     });
@@ -47,6 +49,7 @@ describe('payments (e2e)', () => {
 
   function pay(who: Fan, reservationIds: unknown, key?: string, target = app): Promise<Reply> {
     return call(target, 'POST', '/payments', {
+      user: who.userId,
       token: who.token,
       body: { reservationIds },
       headers: key === undefined ? {} : { 'idempotency-key': key },
@@ -63,11 +66,11 @@ describe('payments (e2e)', () => {
   }
 
   it('should pay two reservations at once, debit the sum and sell both seats when the balance covers it', async () => {
-    const buyer = await fan(app, 200_000);
     const { concertId, schedule } = await createConcertWithSchedule(app, {
       seatCount: 4,
       prices: [40_000, 55_000, 70_000, 90_000],
     });
+    const buyer = await fan(concertId, 200_000);
     const first = await hold(buyer, schedule.id, schedule.seats[1].id);
     const second = await hold(buyer, schedule.id, schedule.seats[3].id);
 
@@ -92,7 +95,9 @@ describe('payments (e2e)', () => {
       ledgerSum: 55_000,
       entries: 2,
     });
-    const history = await call(app, 'GET', `/users/${buyer.userId}/cash/history`);
+    const history = await call(app, 'GET', `/users/${buyer.userId}/cash/history`, {
+      user: buyer.userId,
+    });
     expect(history.body.items[0]).toMatchObject({
       type: 'PAYMENT',
       amount: -145_000,
@@ -100,7 +105,9 @@ describe('payments (e2e)', () => {
       paymentId: paid.body.id,
     });
 
-    const listed = await call(app, 'GET', `/users/${buyer.userId}/payments`);
+    const listed = await call(app, 'GET', `/users/${buyer.userId}/payments`, {
+      user: buyer.userId,
+    });
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual([
       {
@@ -132,13 +139,13 @@ describe('payments (e2e)', () => {
 
     // The receipt is a copy: renaming the concert later does not rewrite what was bought.
     await sql(app, "UPDATE concerts SET title = 'Renamed' WHERE id = ?", [concertId]);
-    const again = await call(app, 'GET', `/users/${buyer.userId}/payments`);
+    const again = await call(app, 'GET', '/users/me/payments', { user: buyer.userId });
     expect(again.body[0].items[0].concertTitle).toBe('Test Concert');
   });
 
   it('should expire the payer’s queue token after the payment, so it answers 401', async () => {
-    const buyer = await fan(app, 100_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const buyer = await fan(concertId, 100_000);
     const held = await hold(buyer, schedule.id, schedule.seats[0].id);
     expect((await pay(buyer, [held.id])).status).toBe(201);
 
@@ -146,15 +153,20 @@ describe('payments (e2e)', () => {
     expect(status.status).toBe(401);
     expect(status.body.code).toBe('QUEUE_TOKEN_INVALID');
     const next = await call(app, 'POST', '/reservations', {
+      user: buyer.userId,
       token: buyer.token,
       body: { scheduleId: schedule.id, seatId: schedule.seats[1].id },
     });
     expect(next.status).toBe(401);
+    expect(next.body.code).toBe('QUEUE_TOKEN_INVALID');
   });
 
   it('should answer 422 INSUFFICIENT_BALANCE and change nothing when the balance is short', async () => {
-    const buyer = await fan(app, 49_999);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2, price: 50_000 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, {
+      seatCount: 2,
+      price: 50_000,
+    });
+    const buyer = await fan(concertId, 49_999);
     const held = await hold(buyer, schedule.id, schedule.seats[0].id);
 
     const refused = await pay(buyer, [held.id]);
@@ -179,9 +191,10 @@ describe('payments (e2e)', () => {
   });
 
   it("should answer 404 RESERVATION_NOT_FOUND for someone else's or a missing reservation, and change nothing", async () => {
-    const owner = await fan(app, 100_000);
-    const thief = await fan(app, 100_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const owner = await fan(concertId, 100_000);
+    // The thief comes with their own bearer and their own ACTIVE token.
+    const thief = await fan(concertId, 100_000);
     const held = await hold(owner, schedule.id, schedule.seats[0].id);
     const own = await hold(thief, schedule.id, schedule.seats[1].id);
 
@@ -194,20 +207,74 @@ describe('payments (e2e)', () => {
       { id: held.id, status: 'HELD', payment_id: null, seat_status: 'HELD' },
       { id: own.id, status: 'HELD', payment_id: null, seat_status: 'HELD' },
     ]);
-    await expect(walletState(app, thief.userId)).resolves.toMatchObject({ balance: 100_000 });
+    for (const userId of [owner.userId, thief.userId]) {
+      await expect(walletState(app, userId)).resolves.toEqual({
+        balance: 100_000,
+        ledgerSum: 100_000,
+        entries: 1,
+      });
+    }
+    await expect(
+      sql(app, 'SELECT id FROM payments WHERE user_id IN (?)', [[owner.userId, thief.userId]]),
+    ).resolves.toEqual([]);
+    // The refusals did not spend the thief's token: their own hold still pays.
+    expect((await pay(thief, [own.id])).status).toBe(201);
+  });
+
+  it("should answer 401 QUEUE_TOKEN_INVALID to a bearer paying with someone else's queue token, and change nothing", async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const owner = await fan(concertId, 100_000);
+    const borrower = await fan(concertId, 100_000);
+    const ownerHold = await hold(owner, schedule.id, schedule.seats[0].id);
+    const borrowerHold = await hold(borrower, schedule.id, schedule.seats[1].id);
+    // The borrower's bearer with the owner's ACTIVE token.
+    const borrowed: Fan = { userId: borrower.userId, token: owner.token };
+
+    for (const [ids, key] of [
+      [[borrowerHold.id], undefined],
+      [[ownerHold.id], undefined],
+      [[borrowerHold.id], 'borrowed-1'],
+    ] as const) {
+      const refused = await pay(borrowed, ids, key);
+      expect([refused.status, refused.body.code]).toEqual([401, 'QUEUE_TOKEN_INVALID']);
+    }
+
+    await expect(rowsOf([ownerHold.id, borrowerHold.id])).resolves.toEqual([
+      { id: ownerHold.id, status: 'HELD', payment_id: null, seat_status: 'HELD' },
+      { id: borrowerHold.id, status: 'HELD', payment_id: null, seat_status: 'HELD' },
+    ]);
+    for (const userId of [owner.userId, borrower.userId]) {
+      await expect(walletState(app, userId)).resolves.toEqual({
+        balance: 100_000,
+        ledgerSum: 100_000,
+        entries: 1,
+      });
+    }
+    await expect(
+      sql(app, 'SELECT id FROM payments WHERE user_id IN (?)', [[owner.userId, borrower.userId]]),
+    ).resolves.toEqual([]);
+    // Neither token was spent, and the key was not remembered for anyone.
+    expect((await pay(owner, [ownerHold.id])).status).toBe(201);
+    const own = await pay(borrower, [borrowerHold.id], 'borrowed-1');
+    expect(own.status).toBe(201);
+    expect(own.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('should answer 409 RESERVATION_NOT_HELD when the reservation is already paid or cancelled', async () => {
-    const buyer = await fan(app, 200_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const buyer = await fan(concertId, 200_000);
     const paidHold = await hold(buyer, schedule.id, schedule.seats[0].id);
     const cancelledHold = await hold(buyer, schedule.id, schedule.seats[1].id);
-    await call(app, 'DELETE', `/reservations/${cancelledHold.id}`, { token: buyer.token });
+    const cancelled = await call(app, 'DELETE', `/reservations/${cancelledHold.id}`, {
+      user: buyer.userId,
+      token: buyer.token,
+    });
+    expect(cancelled.status).toBe(200);
     expect((await pay(buyer, [paidHold.id])).status).toBe(201);
     const balance = (await walletState(app, buyer.userId)).balance;
 
     // The payment spent the token; the user queues again for another go.
-    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId) };
+    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId, concertId) };
     for (const ids of [[paidHold.id], [cancelledHold.id]]) {
       const refused = await pay(again, ids);
       expect(refused.status).toBe(409);
@@ -217,8 +284,8 @@ describe('payments (e2e)', () => {
   });
 
   it('should replay the first 201 to a retry with the same key and the token the payment expired', async () => {
-    const buyer = await fan(app, 100_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const buyer = await fan(concertId, 100_000);
     const held = await hold(buyer, schedule.id, schedule.seats[0].id);
     const first = await pay(buyer, [held.id], 'checkout-1');
     expect(first.status).toBe(201);
@@ -244,19 +311,65 @@ describe('payments (e2e)', () => {
       expect(refused.body.code).toBe('QUEUE_TOKEN_INVALID');
     }
     // Someone else's dead token cannot read this user's stored payment.
-    const other = await fan(app, 100_000);
+    const other = await fan(concertId, 100_000);
     const otherHold = await hold(other, schedule.id, schedule.seats[1].id);
     expect((await pay(other, [otherHold.id], 'mine')).status).toBe(201);
     const foreign = await pay(other, [held.id], 'checkout-1');
-    expect(foreign.status).toBe(401);
+    expect([foreign.status, foreign.body.code]).toEqual([401, 'QUEUE_TOKEN_INVALID']);
+  });
+
+  it("should answer 401 to another user's bearer replaying the payer's key, body and retired token, paying nothing twice", async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const payer = await fan(concertId, 100_000);
+    const other = await fan(concertId, 100_000);
+    const held = await hold(payer, schedule.id, schedule.seats[0].id);
+    const first = await pay(payer, [held.id], 'checkout-a');
+    expect(first.status).toBe(201);
+
+    // The owner's retry with the retired token is answered with the stored 201 …
+    const retry = await pay(payer, [held.id], 'checkout-a');
+    expect([retry.status, retry.headers['idempotent-replayed']]).toEqual([201, 'true']);
+    expect(retry.body).toEqual(first.body);
+    // … the same key, body and retired token under another user's bearer are not.
+    const foreign = await pay(
+      { userId: other.userId, token: payer.token },
+      [held.id],
+      'checkout-a',
+    );
+    expect([foreign.status, foreign.body.code]).toEqual([401, 'QUEUE_TOKEN_INVALID']);
+    expect(foreign.headers['idempotent-replayed']).toBeUndefined();
+    expect(JSON.stringify(foreign.body)).not.toContain(String(first.body.id));
+
+    await expect(rowsOf([held.id])).resolves.toEqual([
+      { id: held.id, status: 'CONFIRMED', payment_id: first.body.id, seat_status: 'SOLD' },
+    ]);
+    await expect(
+      sql(app, 'SELECT id, user_id FROM payments WHERE user_id IN (?)', [
+        [payer.userId, other.userId],
+      ]),
+    ).resolves.toEqual([{ id: first.body.id, user_id: payer.userId }]);
+    await expect(walletState(app, payer.userId)).resolves.toEqual({
+      balance: 50_000,
+      ledgerSum: 50_000,
+      entries: 2,
+    });
+    await expect(walletState(app, other.userId)).resolves.toEqual({
+      balance: 100_000,
+      ledgerSum: 100_000,
+      entries: 1,
+    });
+    // Even with the other user's own live token the key is theirs alone: nothing to replay.
+    const otherHold = await hold(other, schedule.id, schedule.seats[1].id);
+    const own = await pay(other, [otherHold.id], 'checkout-a');
+    expect([own.status, own.headers['idempotent-replayed']]).toEqual([201, undefined]);
   });
 
   it('should answer 422 IDEMPOTENCY_KEY_REUSED when a key comes back with a different body', async () => {
-    const buyer = await fan(app, 200_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const buyer = await fan(concertId, 200_000);
     const first = await hold(buyer, schedule.id, schedule.seats[0].id);
     expect((await pay(buyer, [first.id], 'same-key')).status).toBe(201);
-    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId) };
+    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId, concertId) };
     const second = await hold(again, schedule.id, schedule.seats[1].id);
 
     const refused = await pay(again, [second.id], 'same-key');
@@ -274,8 +387,8 @@ describe('payments (e2e)', () => {
   });
 
   it('should reject bad input with 400 VALIDATION_FAILED and remember nothing', async () => {
-    const buyer = await fan(app, 100_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 1 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 1 });
+    const buyer = await fan(concertId, 100_000);
     const held = await hold(buyer, schedule.id, schedule.seats[0].id);
 
     const bodies: unknown[] = [
@@ -294,7 +407,11 @@ describe('payments (e2e)', () => {
       [held.id],
     ];
     for (const body of bodies) {
-      const reply = await call(app, 'POST', '/payments', { token: buyer.token, body });
+      const reply = await call(app, 'POST', '/payments', {
+        user: buyer.userId,
+        token: buyer.token,
+        body,
+      });
       expect({ body, status: reply.status, code: reply.body.code }).toEqual({
         body,
         status: 400,
@@ -306,8 +423,16 @@ describe('payments (e2e)', () => {
     expect(longKey.body.errors).toEqual([
       { field: 'Idempotency-Key', message: expect.any(String) },
     ]);
-    const noToken = await call(app, 'POST', '/payments', { body: { reservationIds: [held.id] } });
-    expect(noToken.status).toBe(401);
+    const noToken = await call(app, 'POST', '/payments', {
+      user: buyer.userId,
+      body: { reservationIds: [held.id] },
+    });
+    expect([noToken.status, noToken.body.code]).toEqual([401, 'QUEUE_TOKEN_INVALID']);
+    const noBearer = await call(app, 'POST', '/payments', {
+      token: buyer.token,
+      body: { reservationIds: [held.id] },
+    });
+    expect([noBearer.status, noBearer.body.code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
 
     await expect(rowsOf([held.id])).resolves.toEqual([
       { id: held.id, status: 'HELD', payment_id: null, seat_status: 'HELD' },
@@ -316,28 +441,39 @@ describe('payments (e2e)', () => {
     expect((await pay(buyer, [held.id], 'k'.repeat(64))).status).toBe(201);
   });
 
-  it('should list payments newest first, [] for a user with none, 404 for an unknown user', async () => {
-    const buyer = await fan(app, 300_000);
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+  it("should list the caller's payments newest first, [] for a user with none, 404 for any other id", async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const buyer = await fan(concertId, 300_000);
     const first = await hold(buyer, schedule.id, schedule.seats[0].id);
     const older = await pay(buyer, [first.id]);
-    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId) };
+    const again: Fan = { ...buyer, token: await activeTokenFor(app, buyer.userId, concertId) };
     const second = await hold(again, schedule.id, schedule.seats[1].id);
     const newer = await pay(again, [second.id]);
 
-    const listed = await call(app, 'GET', `/users/${buyer.userId}/payments`);
+    const listed = await call(app, 'GET', `/users/${buyer.userId}/payments`, {
+      user: buyer.userId,
+    });
     expect(listed.body.map((p: { id: number }) => p.id)).toEqual([newer.body.id, older.body.id]);
+    const viaMe = await call(app, 'GET', '/users/me/payments', { user: buyer.userId });
+    expect(viaMe).toMatchObject({ status: 200, body: listed.body });
 
     const nobody = await createUser(app);
-    await expect(call(app, 'GET', `/users/${nobody.id}/payments`)).resolves.toMatchObject({
-      status: 200,
-      body: [],
-    });
-    const unknown = await call(app, 'GET', '/users/6f1c1a52-3c55-4d53-9b43-1e7f0d0f9a11/payments');
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.code).toBe('USER_NOT_FOUND');
-    const invalid = await call(app, 'GET', '/users/not-a-uuid/payments');
+    await expect(
+      call(app, 'GET', `/users/${nobody.id}/payments`, { user: nobody.id }),
+    ).resolves.toMatchObject({ status: 200, body: [] });
+    // Another user's id, existing or not, is 404 alike: no hint whether it exists.
+    for (const [caller, id] of [
+      [nobody.id, buyer.userId],
+      [buyer.userId, nobody.id],
+      [buyer.userId, '6f1c1a52-3c55-4d53-9b43-1e7f0d0f9a11'],
+    ]) {
+      const refused = await call(app, 'GET', `/users/${id}/payments`, { user: caller });
+      expect([refused.status, refused.body.code]).toEqual([404, 'USER_NOT_FOUND']);
+    }
+    const invalid = await call(app, 'GET', '/users/not-a-uuid/payments', { user: buyer.userId });
     expect(invalid.status).toBe(400);
+    const anonymous = await call(app, 'GET', `/users/${buyer.userId}/payments`);
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
   });
 
   describe('with 1-second holds', () => {
@@ -352,8 +488,10 @@ describe('payments (e2e)', () => {
     });
 
     it('should answer 410 RESERVATION_EXPIRED and leave the balance alone when the hold ran out', async () => {
-      const buyer = await fan(shortHolds, 100_000);
-      const { schedule } = await createConcertWithSchedule(shortHolds, { seatCount: 2 });
+      const { concertId, schedule } = await createConcertWithSchedule(shortHolds, {
+        seatCount: 2,
+      });
+      const buyer = await fan(concertId, 100_000, shortHolds);
       const held = await hold(buyer, schedule.id, schedule.seats[0].id, shortHolds);
       await sleep(1_200);
 
@@ -389,16 +527,18 @@ describe('payments (e2e)', () => {
 
     it('should admit the next waiting user once a payment frees the payer’s slot', async () => {
       await resetQueue(oneSlot);
-      const buyer = await fan(oneSlot, 100_000);
+      const { concertId, schedule } = await createConcertWithSchedule(oneSlot, { seatCount: 1 });
+      const buyer = await fan(concertId, 100_000, oneSlot);
       const waiting = await createUser(oneSlot);
       const issued = await call(oneSlot, 'POST', '/queue/tokens', {
-        body: { userId: waiting.id },
+        user: waiting.id,
+        body: { concertId },
       });
+      expect(issued.status).toBe(201);
       await runAdmission(oneSlot);
       const before = await call(oneSlot, 'GET', '/queue/status', { token: issued.body.token });
       expect(before.body).toMatchObject({ status: 'WAITING', position: 1 });
 
-      const { schedule } = await createConcertWithSchedule(oneSlot, { seatCount: 1 });
       const held = await hold(buyer, schedule.id, schedule.seats[0].id, oneSlot);
       expect((await pay(buyer, [held.id], undefined, oneSlot)).status).toBe(201);
       await runAdmission(oneSlot);

@@ -1,8 +1,16 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
-import { http, startApp } from '../support/app';
+import { http, sql, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
+
+interface Fan {
+  userId: string;
+  token: string;
+  /** The user's own `Authorization: Bearer …` header. */
+  auth: { authorization: string };
+}
 
 /** The hold journey through the HTTP API: hold → read → release, and privacy between users. */
 describe('reservations (e2e)', () => {
@@ -16,31 +24,50 @@ describe('reservations (e2e)', () => {
     await app.close();
   });
 
-  async function fan(): Promise<{ userId: string; token: string }> {
+  /** A signed-up user with an ACTIVE queue token for `concertId`. */
+  async function fan(concertId: number): Promise<Fan> {
     const user = await createUser(app);
-    return { userId: user.id, token: await activeTokenFor(app, user.id) };
+    return {
+      userId: user.id,
+      token: await activeTokenFor(app, user.id, concertId),
+      auth: await authHeader(user.id),
+    };
   }
 
-  async function seatStatus(token: string, concertId: number, scheduleId: number, seatId: number) {
-    const seats = await request(http(app))
-      .get(`/concerts/${concertId}/schedules/${scheduleId}/seats`)
-      .set('Queue-Token', token)
-      .expect(200);
+  /** A request with the fan's bearer and queue token. */
+  function as(who: Fan, test: request.Test): request.Test {
+    return test.set(who.auth).set('Queue-Token', who.token);
+  }
+
+  async function seatStatus(who: Fan, concertId: number, scheduleId: number, seatId: number) {
+    const seats = await as(
+      who,
+      request(http(app)).get(`/concerts/${concertId}/schedules/${scheduleId}/seats`),
+    ).expect(200);
     return (seats.body as { id: number; status: string }[]).find((seat) => seat.id === seatId)
       ?.status;
   }
 
+  async function reservationRow(id: number) {
+    const [row] = await sql<{ user_id: string; status: string; seat_status: string }[]>(
+      app,
+      `SELECT r.user_id, r.status, s.status AS seat_status
+         FROM reservations r JOIN seats s ON s.id = r.seat_id WHERE r.id = ?`,
+      [id],
+    );
+    return row;
+  }
+
   it('should hold, read and cancel a seat, leaving it AVAILABLE again', async () => {
-    const { userId, token } = await fan();
     const { concertId, schedule } = await createConcertWithSchedule(app, {
       seatCount: 5,
       price: 77_000,
     });
+    const holder = await fan(concertId);
+    const { userId } = holder;
     const seat = schedule.seats[2];
 
-    const held = await request(http(app))
-      .post('/reservations')
-      .set('Queue-Token', token)
+    const held = await as(holder, request(http(app)).post('/reservations'))
       .send({ scheduleId: schedule.id, seatId: seat.id })
       .expect(201);
     expect(held.body).toEqual({
@@ -57,100 +84,169 @@ describe('reservations (e2e)', () => {
     const holdMs = Date.parse(held.body.expiresAt) - Date.now();
     expect(holdMs).toBeGreaterThan(290_000);
     expect(holdMs).toBeLessThanOrEqual(301_000);
-    await expect(seatStatus(token, concertId, schedule.id, seat.id)).resolves.toBe('HELD');
+    await expect(seatStatus(holder, concertId, schedule.id, seat.id)).resolves.toBe('HELD');
 
-    const read = await request(http(app))
-      .get(`/reservations/${held.body.id}`)
-      .set('Queue-Token', token)
-      .expect(200);
+    const read = await as(holder, request(http(app)).get(`/reservations/${held.body.id}`)).expect(
+      200,
+    );
     expect(read.body).toEqual(held.body);
 
-    const cancelled = await request(http(app))
-      .delete(`/reservations/${held.body.id}`)
-      .set('Queue-Token', token)
-      .expect(200);
+    const cancelled = await as(
+      holder,
+      request(http(app)).delete(`/reservations/${held.body.id}`),
+    ).expect(200);
     expect(cancelled.body).toEqual({ ...held.body, status: 'CANCELLED' });
-    await expect(seatStatus(token, concertId, schedule.id, seat.id)).resolves.toBe('AVAILABLE');
+    await expect(seatStatus(holder, concertId, schedule.id, seat.id)).resolves.toBe('AVAILABLE');
 
-    const again = await request(http(app))
-      .delete(`/reservations/${held.body.id}`)
-      .set('Queue-Token', token)
-      .expect(409);
+    const again = await as(
+      holder,
+      request(http(app)).delete(`/reservations/${held.body.id}`),
+    ).expect(409);
     expect(again.body.code).toBe('RESERVATION_NOT_HELD');
 
     // The released seat can be held again, by anyone.
-    const other = await fan();
-    await request(http(app))
-      .post('/reservations')
-      .set('Queue-Token', other.token)
+    const other = await fan(concertId);
+    await as(other, request(http(app)).post('/reservations'))
       .send({ scheduleId: schedule.id, seatId: seat.id })
       .expect(201);
   });
 
   it("should answer 404 RESERVATION_NOT_FOUND for someone else's reservation, and change nothing", async () => {
-    const owner = await fan();
-    const stranger = await fan();
     const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const owner = await fan(concertId);
+    // The stranger comes with their own bearer and their own ACTIVE token: all they lack is
+    // ownership of the reservation.
+    const stranger = await fan(concertId);
     const seat = schedule.seats[0];
-    const held = await request(http(app))
-      .post('/reservations')
-      .set('Queue-Token', owner.token)
+    const held = await as(owner, request(http(app)).post('/reservations'))
       .send({ scheduleId: schedule.id, seatId: seat.id })
       .expect(201);
 
     for (const method of ['get', 'delete'] as const) {
-      const response = await request(http(app))
-        [method](`/reservations/${held.body.id}`)
-        .set('Queue-Token', stranger.token)
-        .expect(404);
+      const response = await as(
+        stranger,
+        request(http(app))[method](`/reservations/${held.body.id}`),
+      ).expect(404);
       expect(response.body).toMatchObject({ code: 'RESERVATION_NOT_FOUND' });
       expect(response.headers['content-type']).toMatch(/problem\+json/);
     }
-    const missing = await request(http(app))
-      .get('/reservations/2147483647')
-      .set('Queue-Token', stranger.token)
-      .expect(404);
+    const missing = await as(stranger, request(http(app)).get('/reservations/2147483647')).expect(
+      404,
+    );
     expect(missing.body.code).toBe('RESERVATION_NOT_FOUND');
 
-    const read = await request(http(app))
-      .get(`/reservations/${held.body.id}`)
-      .set('Queue-Token', owner.token)
-      .expect(200);
+    await expect(reservationRow(held.body.id)).resolves.toEqual({
+      user_id: owner.userId,
+      status: 'HELD',
+      seat_status: 'HELD',
+    });
+    const read = await as(owner, request(http(app)).get(`/reservations/${held.body.id}`)).expect(
+      200,
+    );
     expect(read.body.status).toBe('HELD');
-    await expect(seatStatus(owner.token, concertId, schedule.id, seat.id)).resolves.toBe('HELD');
+    await expect(seatStatus(owner, concertId, schedule.id, seat.id)).resolves.toBe('HELD');
+  });
+
+  it("should answer 401 QUEUE_TOKEN_INVALID to a bearer sending someone else's queue token, and change nothing", async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const owner = await fan(concertId);
+    const borrower = await fan(concertId);
+    // The borrower's bearer with the owner's ACTIVE token.
+    const borrowed: Fan = { ...borrower, token: owner.token };
+
+    const hold = await as(borrowed, request(http(app)).post('/reservations'))
+      .send({ scheduleId: schedule.id, seatId: schedule.seats[0].id })
+      .expect(401);
+    expect(hold.body.code).toBe('QUEUE_TOKEN_INVALID');
+    expect(hold.headers['content-type']).toMatch(/problem\+json/);
+    const schedules = await as(
+      borrowed,
+      request(http(app)).get(`/concerts/${concertId}/schedules`),
+    ).expect(401);
+    expect(schedules.body.code).toBe('QUEUE_TOKEN_INVALID');
+
+    await expect(
+      sql(app, 'SELECT id FROM reservations WHERE schedule_id = ?', [schedule.id]),
+    ).resolves.toEqual([]);
+    await expect(
+      sql(app, "SELECT id FROM seats WHERE schedule_id = ? AND status <> 'AVAILABLE'", [
+        schedule.id,
+      ]),
+    ).resolves.toEqual([]);
+    // The owner's token still works for its owner.
+    await as(owner, request(http(app)).post('/reservations'))
+      .send({ scheduleId: schedule.id, seatId: schedule.seats[0].id })
+      .expect(201);
+  });
+
+  it('should answer 401 AUTH_TOKEN_INVALID to a valid queue token without a bearer, and change nothing', async () => {
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const holder = await fan(concertId);
+    const held = await as(holder, request(http(app)).post('/reservations'))
+      .send({ scheduleId: schedule.id, seatId: schedule.seats[0].id })
+      .expect(201);
+
+    const attempts = [
+      request(http(app))
+        .post('/reservations')
+        .send({ scheduleId: schedule.id, seatId: schedule.seats[1].id }),
+      request(http(app)).get(`/reservations/${held.body.id}`),
+      request(http(app)).delete(`/reservations/${held.body.id}`),
+      request(http(app)).get(`/concerts/${concertId}/schedules`),
+      request(http(app)).get(`/concerts/${concertId}/schedules/${schedule.id}/seats`),
+    ];
+    for (const attempt of attempts) {
+      const response = await attempt.set('Queue-Token', holder.token).expect(401);
+      expect(response.body.code).toBe('AUTH_TOKEN_INVALID');
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+
+    await expect(
+      sql(app, 'SELECT id, status FROM reservations WHERE schedule_id = ?', [schedule.id]),
+    ).resolves.toEqual([{ id: held.body.id, status: 'HELD' }]);
+    await expect(seatStatus(holder, concertId, schedule.id, schedule.seats[1].id)).resolves.toBe(
+      'AVAILABLE',
+    );
   });
 
   it('should answer the contract errors for seats that cannot be held', async () => {
-    const { token } = await fan();
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 2 });
+    const holder = await fan(concertId);
     const closed = await createConcertWithSchedule(app, {
       seatCount: 1,
       bookingOpensAt: new Date(Date.now() + 86_400_000).toISOString(),
       bookingClosesAt: new Date(Date.now() + 2 * 86_400_000).toISOString(),
     });
-    const hold = (body: object) =>
-      request(http(app)).post('/reservations').set('Queue-Token', token).send(body);
+    const closedFan: Fan = {
+      ...holder,
+      token: await activeTokenFor(app, holder.userId, closed.concertId),
+    };
+    const hold = (who: Fan, body: object) =>
+      as(who, request(http(app)).post('/reservations')).send(body);
 
-    const otherSchedule = await hold({
+    const otherSchedule = await hold(closedFan, {
       scheduleId: closed.schedule.id,
       seatId: schedule.seats[0].id,
     });
     expect([otherSchedule.status, otherSchedule.body.code]).toEqual([404, 'SEAT_NOT_FOUND']);
-    const notOpen = await hold({
+    const notOpen = await hold(closedFan, {
       scheduleId: closed.schedule.id,
       seatId: closed.schedule.seats[0].id,
     });
     expect([notOpen.status, notOpen.body.code]).toEqual([409, 'BOOKING_CLOSED']);
-    await hold({ scheduleId: schedule.id, seatId: schedule.seats[0].id }).expect(201);
-    const taken = await hold({ scheduleId: schedule.id, seatId: schedule.seats[0].id });
+    const first = await hold(holder, { scheduleId: schedule.id, seatId: schedule.seats[0].id });
+    expect(first.status).toBe(201);
+    const taken = await hold(holder, { scheduleId: schedule.id, seatId: schedule.seats[0].id });
     expect([taken.status, taken.body.code]).toEqual([409, 'SEAT_UNAVAILABLE']);
-    const invalid = await hold({ scheduleId: schedule.id, seatId: '1', extra: true });
+    const invalid = await hold(holder, { scheduleId: schedule.id, seatId: '1', extra: true });
     expect([invalid.status, invalid.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
   it('should require an ACTIVE queue token', async () => {
+    const user = await createUser(app);
     const missing = await request(http(app))
       .post('/reservations')
+      .set(await authHeader(user.id))
       .send({ scheduleId: 1, seatId: 1 })
       .expect(401);
     expect(missing.body.code).toBe('QUEUE_TOKEN_INVALID');

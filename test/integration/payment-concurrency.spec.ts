@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcertWithSchedule } from '../factories/catalogue.factory';
+import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import {
@@ -23,10 +23,13 @@ describe('payments across instances', () => {
   const INSTANCES = 4;
   const PRICE = 50_000;
   let apps: NestFastifyApplication[];
+  /** Every fan's queue token is for this concert; each scenario books its own schedule of it. */
+  let concertId: number;
 
   beforeAll(async () => {
     apps = await startCluster(INSTANCES);
     await resetQueue(apps[0]);
+    concertId = (await createConcert(apps[0])).id;
   });
 
   afterAll(async () => {
@@ -39,6 +42,7 @@ describe('payments across instances', () => {
 
   async function holdOne(fan: Fan, scheduleId: number, seatId: number): Promise<number> {
     const reply = await call(apps[0], 'POST', '/reservations', {
+      user: fan.userId,
       token: fan.token,
       body: { scheduleId, seatId },
     });
@@ -48,6 +52,7 @@ describe('payments across instances', () => {
 
   const pay = (i: number, fan: Fan, reservationIds: number[], key?: string): Promise<Reply> =>
     call(apps[i % INSTANCES], 'POST', '/payments', {
+      user: fan.userId,
       token: fan.token,
       body: { reservationIds },
       headers: key === undefined ? {} : { 'idempotency-key': key },
@@ -64,9 +69,9 @@ describe('payments across instances', () => {
   }
 
   it('should let exactly one of 20 concurrent payments for one reservation through, debiting once', async () => {
-    const [buyer] = await fansWithActiveTokens(apps[0], 1);
+    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
     await charge(apps[0], buyer.userId, 10 * PRICE);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 5, price: PRICE });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 5, price: PRICE });
     const reservationId = await holdOne(buyer, schedule.id, schedule.seats[2].id);
 
     const replies = await Promise.all(
@@ -93,9 +98,9 @@ describe('payments across instances', () => {
   });
 
   it('should debit once and answer every racer with the same payment when 20 requests share one Idempotency-Key', async () => {
-    const [buyer] = await fansWithActiveTokens(apps[0], 1);
+    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
     await charge(apps[0], buyer.userId, 10 * PRICE);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 5, price: PRICE });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 5, price: PRICE });
     const reservationId = await holdOne(buyer, schedule.id, schedule.seats[0].id);
 
     const replies = await Promise.all(
@@ -134,8 +139,8 @@ describe('payments across instances', () => {
   });
 
   it('should never overdraw: two concurrent payments that each fit the balance but not both', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 20);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 40, price: PRICE });
+    const buyers = await fansWithActiveTokens(apps[0], 20, concertId);
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 40, price: PRICE });
     const pairs = await Promise.all(
       buyers.map(async (buyer, i) => {
         await charge(apps[0], buyer.userId, PRICE + 1);
@@ -162,8 +167,8 @@ describe('payments across instances', () => {
   });
 
   it('should not deadlock when one user pays the same two reservations listed in opposite orders', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 25);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 50, price: PRICE });
+    const buyers = await fansWithActiveTokens(apps[0], 25, concertId);
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 50, price: PRICE });
     const pairs = await Promise.all(
       buyers.map(async (buyer, i) => {
         await charge(apps[0], buyer.userId, 4 * PRICE);
@@ -192,8 +197,8 @@ describe('payments across instances', () => {
   });
 
   it('should settle a payment racing its own cancellation one way or the other, never both', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 30);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 30, price: PRICE });
+    const buyers = await fansWithActiveTokens(apps[0], 30, concertId);
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 30, price: PRICE });
     const holds = await Promise.all(
       buyers.map(async (buyer, i) => {
         await charge(apps[0], buyer.userId, PRICE);
@@ -206,6 +211,7 @@ describe('payments across instances', () => {
         const [paid, cancelled] = await Promise.all([
           pay(i, buyer, [holds[i]]),
           call(apps[(i + 1) % INSTANCES], 'DELETE', `/reservations/${holds[i]}`, {
+            user: buyer.userId,
             token: buyer.token,
           }),
         ]);
@@ -239,8 +245,8 @@ describe('payments across instances', () => {
   });
 
   it('should complete 200 fans’ payments on one 500-seat schedule, each once, with charges landing meanwhile', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 200);
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 500, price: PRICE });
+    const buyers = await fansWithActiveTokens(apps[0], 200, concertId);
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 500, price: PRICE });
     const holds = await Promise.all(
       buyers.map(async (buyer, i) => {
         await charge(apps[0], buyer.userId, PRICE);
@@ -256,6 +262,7 @@ describe('payments across instances', () => {
           .filter((_, i) => i % 2 === 0)
           .map((buyer, i) =>
             call(apps[(i + 2) % INSTANCES], 'POST', `/users/${buyer.userId}/cash/charges`, {
+              user: buyer.userId,
               body: { amount: 1_000 },
             }),
           ),
@@ -279,7 +286,7 @@ describe('payments across instances', () => {
       });
     }
     // Each payer's token was retired; a fresh one works again (the queue is not stuck).
-    const again = await activeTokenFor(apps[0], buyers[0].userId);
+    const again = await activeTokenFor(apps[0], buyers[0].userId, concertId);
     expect(again).not.toBe(buyers[0].token);
   });
 });

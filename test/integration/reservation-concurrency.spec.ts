@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcertWithSchedule } from '../factories/catalogue.factory';
+import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, Fan, fansWithActiveTokens, Reply, startCluster, tally } from '../support/booking';
@@ -17,11 +17,14 @@ describe.each([
   const INSTANCES = 5;
   let apps: NestFastifyApplication[];
   let fans: Fan[];
+  /** The fans' tokens are for this concert; each race books its own schedule of it. */
+  let concertId: number;
 
   beforeAll(async () => {
     apps = await startCluster(INSTANCES, { RESERVATION_SEAT_LOCK: seatLock });
     await resetQueue(apps[0]);
-    fans = await fansWithActiveTokens(apps[0], 1000);
+    concertId = (await createConcert(apps[0])).id;
+    fans = await fansWithActiveTokens(apps[0], 1000, concertId);
   });
 
   afterAll(async () => {
@@ -34,16 +37,18 @@ describe.each([
 
   const hold = (i: number, fan: Fan, scheduleId: number, seatId: number): Promise<Reply> =>
     call(apps[i % INSTANCES], 'POST', '/reservations', {
+      user: fan.userId,
       token: fan.token,
       body: { scheduleId, seatId },
     });
 
-  async function seatList(concertId: number, scheduleId: number) {
+  async function seatList(scheduleId: number) {
     const reply = await call(
       apps[0],
       'GET',
       `/concerts/${concertId}/schedules/${scheduleId}/seats`,
       {
+        user: fans[0].userId,
         token: fans[0].token,
       },
     );
@@ -52,7 +57,7 @@ describe.each([
   }
 
   it('should give one seat to exactly one of 1,000 concurrent fans and 409 to the rest', async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 10 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 10 });
     const seat = schedule.seats[4];
 
     const started = Date.now();
@@ -68,13 +73,13 @@ describe.each([
       [seat.id],
     );
     expect(rows).toEqual([{ id: winner.body.id, user_id: winner.body.userId, status: 'HELD' }]);
-    const seats = await seatList(concertId, schedule.id);
+    const seats = await seatList(schedule.id);
     expect(seats.filter((s) => s.status === 'HELD').map((s) => s.id)).toEqual([seat.id]);
     console.log(`1,000-way race on one seat (lock ${seatLock}): ${elapsedMs} ms in total`);
   });
 
   it('should hold no seat twice when 400 fans go for random seats of one schedule', async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 150 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 150 });
     const racers = fans.slice(0, 400);
     // A fixed pseudo-random pick keeps the test repeatable while making many fans collide.
     const pick = (i: number) => schedule.seats[(i * 7919 + 13) % 97];
@@ -89,7 +94,7 @@ describe.each([
     const contested = new Set(racers.map((_fan, i) => pick(i).id));
     // Every seat somebody asked for went to exactly one of them.
     expect(won.sort()).toEqual([...contested].sort());
-    const seats = await seatList(concertId, schedule.id);
+    const seats = await seatList(schedule.id);
     expect(seats.filter((s) => s.status === 'HELD')).toHaveLength(counts['201']);
     const [{ live }] = await sql<{ live: number }[]>(
       apps[0],
@@ -100,7 +105,7 @@ describe.each([
   });
 
   it('should stop one fan at the hold limit when their holds race across instances', async () => {
-    const { schedule } = await createConcertWithSchedule(apps[0], { seatCount: 12 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 12 });
     const [fan] = fans.slice(600, 601);
 
     const replies = await Promise.all(
@@ -126,11 +131,13 @@ describe('a burst the overload guard admits on one instance', () => {
   const BURST = 1000;
   let app: NestFastifyApplication;
   let fans: Fan[];
+  let concertId: number;
 
   beforeAll(async () => {
     [app] = await startCluster(1, { OVERLOAD_MAX_IN_FLIGHT: String(BURST) });
     await resetQueue(app);
-    fans = await fansWithActiveTokens(app, BURST);
+    concertId = (await createConcert(app)).id;
+    fans = await fansWithActiveTokens(app, BURST, concertId);
   });
 
   afterAll(async () => {
@@ -138,12 +145,13 @@ describe('a burst the overload guard admits on one instance', () => {
   });
 
   it('should answer 1,000 holds of one seat with one 201 and 999 409s, none 503', async () => {
-    const { schedule } = await createConcertWithSchedule(app, { seatCount: 5 });
+    const schedule = await createSchedule(app, concertId, { seatCount: 5 });
     const seat = schedule.seats[2];
 
     const replies = await Promise.all(
       fans.map((fan) =>
         call(app, 'POST', '/reservations', {
+          user: fan.userId,
           token: fan.token,
           body: { scheduleId: schedule.id, seatId: seat.id },
         }),

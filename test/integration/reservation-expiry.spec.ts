@@ -2,7 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
 import { ReservationScheduler } from '../../src/modules/reservation/presentation/reservation.scheduler';
-import { createConcertWithSchedule } from '../factories/catalogue.factory';
+import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, Fan, fansWithActiveTokens, startCluster, tally } from '../support/booking';
@@ -16,7 +16,11 @@ async function metric(app: NestFastifyApplication, name: string): Promise<number
 }
 
 function hold(app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) {
-  return call(app, 'POST', '/reservations', { token: fan.token, body: { scheduleId, seatId } });
+  return call(app, 'POST', '/reservations', {
+    user: fan.userId,
+    token: fan.token,
+    body: { scheduleId, seatId },
+  });
 }
 
 /** A seat's status as the public seat list shows it to `viewer`. */
@@ -28,6 +32,7 @@ async function seatStatus(
   seatId: number,
 ): Promise<string | undefined> {
   const reply = await call(app, 'GET', `/concerts/${concertId}/schedules/${scheduleId}/seats`, {
+    user: viewer.userId,
     token: viewer.token,
   });
   return (reply.body as { id: number; status: string }[]).find((s) => s.id === seatId)?.status;
@@ -37,6 +42,8 @@ async function seatStatus(
 describe('hold expiry with the scheduled job running (integration)', () => {
   let apps: NestFastifyApplication[];
   let fans: Fan[];
+  /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
+  let concertId: number;
 
   beforeAll(async () => {
     // The first instance runs the real job every second, as production does.
@@ -45,7 +52,8 @@ describe('hold expiry with the scheduled job running (integration)', () => {
       ...(await startCluster(2, { RESERVATION_HOLD_SECONDS: '2' })),
     ];
     await resetQueue(apps[0]);
-    fans = await fansWithActiveTokens(apps[0], 2);
+    concertId = (await createConcert(apps[0])).id;
+    fans = await fansWithActiveTokens(apps[0], 2, concertId);
   });
 
   afterAll(async () => {
@@ -57,7 +65,7 @@ describe('hold expiry with the scheduled job running (integration)', () => {
   });
 
   it('should free a 2 s hold within 5 s of expiry by the scheduled job, so another fan can hold it', async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 3 });
     const seat = schedule.seats[1];
     const [first, second] = fans.slice(0, 2);
     const held = await hold(apps[1], first, schedule.id, seat.id);
@@ -78,6 +86,7 @@ describe('hold expiry with the scheduled job running (integration)', () => {
     expect(Date.now() - expiresAt).toBeLessThan(5_000);
 
     const read = await call(apps[2], 'GET', `/reservations/${held.body.id}`, {
+      user: first.userId,
       token: first.token,
     });
     expect(read.body.status).toBe('EXPIRED');
@@ -92,12 +101,15 @@ describe('hold expiry with the scheduled job running (integration)', () => {
 describe('hold expiry and the release job run by hand (integration)', () => {
   let apps: NestFastifyApplication[];
   let fans: Fan[];
+  /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
+  let concertId: number;
 
   beforeAll(async () => {
     // Three instances with 2 s holds and JOBS_ENABLED=false: the tests run the job themselves.
     apps = await startCluster(3, { RESERVATION_HOLD_SECONDS: '2' });
     await resetQueue(apps[0]);
-    fans = await fansWithActiveTokens(apps[0], 400);
+    concertId = (await createConcert(apps[0])).id;
+    fans = await fansWithActiveTokens(apps[0], 400, concertId);
   });
 
   afterAll(async () => {
@@ -109,7 +121,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
   });
 
   it('should show a run-out hold as AVAILABLE/EXPIRED at once and let another fan take it before any job ran', async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 3 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 3 });
     const seat = schedule.seats[0];
     const [first, second] = fans.slice(2, 4);
     const held = await hold(apps[0], first, schedule.id, seat.id);
@@ -120,10 +132,12 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     await sleep(Date.parse(held.body.expiresAt) - Date.now() + 50);
     expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
     const read = await call(apps[1], 'GET', `/reservations/${held.body.id}`, {
+      user: first.userId,
       token: first.token,
     });
     expect(read.body.status).toBe('EXPIRED');
     const cancel = await call(apps[1], 'DELETE', `/reservations/${held.body.id}`, {
+      user: first.userId,
       token: first.token,
     });
     expect([cancel.status, cancel.body.code]).toEqual([409, 'RESERVATION_NOT_HELD']);
@@ -143,7 +157,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
   });
 
   it('should expire each reservation exactly once when three runners release at the same moment', async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(apps[0], { seatCount: 450 });
+    const schedule = await createSchedule(apps[0], concertId, { seatCount: 450 });
     // More holds than one batch, so the runners' batches overlap and run past the first one.
     const holders = fans.slice(0, 350);
     const replies = await Promise.all(
@@ -186,6 +200,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
       'GET',
       `/concerts/${concertId}/schedules/${schedule.id}/seats`,
       {
+        user: fans[399].userId,
         token: fans[399].token,
       },
     );

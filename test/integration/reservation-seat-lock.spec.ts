@@ -117,8 +117,8 @@ describe('seat lock (integration)', () => {
     });
 
     it('should keep holds exclusive on the database fence alone, and answer HTTP clients 503', async () => {
-      const fans = await fansWithActiveTokens(app, 30);
-      const { schedule } = await createConcertWithSchedule(app, { seatCount: 5 });
+      const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 5 });
+      const fans = await fansWithActiveTokens(app, 30, concertId);
       const [contested, other] = schedule.seats;
       await redisProxy.cut();
       redisDown = true;
@@ -147,6 +147,7 @@ describe('seat lock (integration)', () => {
 
       // Over HTTP the queue token cannot be checked without Redis: 503, nothing changes.
       const reply = await call(app, 'POST', '/reservations', {
+        user: fans[26].userId,
         token: fans[26].token,
         body: { scheduleId: schedule.id, seatId: schedule.seats[2].id },
       });
@@ -158,6 +159,7 @@ describe('seat lock (integration)', () => {
       for (let attempt = 0; attempt < 50 && reply2.status === 503; attempt++) {
         await sleep(200);
         reply2 = await call(app, 'POST', '/reservations', {
+          user: fans[26].userId,
           token: fans[26].token,
           body: { scheduleId: schedule.id, seatId: schedule.seats[2].id },
         });
