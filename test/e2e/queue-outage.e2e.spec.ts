@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
 import { QueueScheduler } from '../../src/modules/queue/presentation/queue.scheduler';
 import { http, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { activeTokenFor, runAdmission } from '../support/queue';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -30,16 +31,17 @@ describe('waiting queue while Redis is down (e2e)', () => {
 
   it('should answer 503 with Retry-After on issue, poll and guarded calls, then recover', async () => {
     const user = await createUser(app);
-    const token = await activeTokenFor(app, user.id);
+    const bearer = await authHeader(user.id);
     const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 1 });
+    const token = await activeTokenFor(app, user.id, concertId);
     const seats = `/concerts/${concertId}/schedules/${schedule.id}/seats`;
 
     await redisProxy.cut();
     const started = Date.now();
     const responses = [
-      await request(http(app)).post('/queue/tokens').send({ userId: user.id }),
+      await request(http(app)).post('/queue/tokens').set(bearer).send({ concertId }),
       await request(http(app)).get('/queue/status').set('Queue-Token', token),
-      await request(http(app)).get(seats).set('Queue-Token', token),
+      await request(http(app)).get(seats).set(bearer).set('Queue-Token', token),
     ];
     expect(Date.now() - started).toBeLessThan(7_000);
     for (const response of responses) {
@@ -59,6 +61,13 @@ describe('waiting queue while Redis is down (e2e)', () => {
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(status).toBe(200);
-    await request(http(app)).get(seats).set('Queue-Token', token).expect(200);
+    await request(http(app)).get(seats).set(bearer).set('Queue-Token', token).expect(200);
+    // The same token, with the concert it was issued for, survives the outage.
+    const again = await request(http(app))
+      .post('/queue/tokens')
+      .set(bearer)
+      .send({ concertId })
+      .expect(200);
+    expect(again.body).toMatchObject({ token, concertId, status: 'ACTIVE' });
   });
 });

@@ -2,11 +2,20 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { QueueService } from '../../src/modules/queue/domain/queue.service';
-import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
+import {
+  createConcert,
+  createConcertWithSchedule,
+  createUser,
+  type CreatedUser,
+} from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
+import { activeTokenFor } from '../support/queue';
 
 interface Ticket {
   token: string;
+  userId: string;
+  concertId: number;
   status: 'WAITING' | 'ACTIVE';
   position: number;
   estimatedWaitSeconds: number;
@@ -52,23 +61,32 @@ describe('waiting queue gating (e2e)', () => {
   it('should let two users in, hold three in line, and move the line as tokens end', async () => {
     const { concertId, schedule } = await createConcertWithSchedule(a, { seatCount: 3 });
     const seatsPath = `/concerts/${concertId}/schedules/${schedule.id}/seats`;
-    const users = [];
+    const users: CreatedUser[] = [];
     for (let i = 0; i < 5; i++) users.push(await createUser(a, `Fan ${i + 1}`));
 
-    // Fans join one after another, through either instance.
+    // Fans join one after another, through either instance, each with their own bearer token.
     const tokens: string[] = [];
     for (const [i, user] of users.entries()) {
       const joined = await request(http(i % 2 ? b : a))
         .post('/queue/tokens')
-        .send({ userId: user.id })
+        .set(await authHeader(user.id))
+        .send({ concertId })
         .expect(201);
+      expect(joined.body).toMatchObject({ userId: user.id, concertId });
       tokens.push(joined.body.token);
     }
+    /** GET the seats as user i with token i (each token is bound to its own user). */
+    const seats = async (app: NestFastifyApplication, i: number) =>
+      request(http(app))
+        .get(seatsPath)
+        .set(await authHeader(users[i].id))
+        .set('Queue-Token', tokens[i]);
     await waitUntilActive(b, tokens[0], 2000);
     await waitUntilActive(a, tokens[1], 2000);
     await sleep(1200); // several more admission runs on both instances: nobody else gets in
 
     const tickets = await Promise.all(tokens.map((token, i) => status(i % 2 ? a : b, token)));
+    expect(tickets.every((t) => t.concertId === concertId)).toBe(true);
     expect(tickets.map((t) => [t.status, t.position])).toEqual([
       ['ACTIVE', 0],
       ['ACTIVE', 0],
@@ -81,23 +99,25 @@ describe('waiting queue gating (e2e)', () => {
     expect(tickets[4].estimatedWaitSeconds).toBeGreaterThanOrEqual(tickets[2].estimatedWaitSeconds);
 
     // The gate: ACTIVE tokens reach the seats on either instance, WAITING ones get 403.
-    await request(http(b)).get(seatsPath).set('Queue-Token', tokens[0]).expect(200);
-    await request(http(a)).get(seatsPath).set('Queue-Token', tokens[1]).expect(200);
-    const waiting = await request(http(a)).get(seatsPath).set('Queue-Token', tokens[2]).expect(403);
+    expect((await seats(b, 0)).status).toBe(200);
+    expect((await seats(a, 1)).status).toBe(200);
+    const waiting = await seats(a, 2);
+    expect(waiting.status).toBe(403);
     expect(waiting.body.code).toBe('QUEUE_TOKEN_NOT_ACTIVE');
 
     // A payment ends the first token at once; the head of the line gets its slot within ~2 s.
     await a.get(QueueService).expireToken(tokens[0]);
-    const gone = await request(http(b)).get(seatsPath).set('Queue-Token', tokens[0]).expect(401);
+    const gone = await seats(b, 0);
+    expect(gone.status).toBe(401);
     expect(gone.body.code).toBe('QUEUE_TOKEN_INVALID');
     expect(await waitUntilActive(b, tokens[2], 2000)).toBeLessThan(2000);
-    await request(http(b)).get(seatsPath).set('Queue-Token', tokens[2]).expect(200);
+    expect((await seats(b, 2)).status).toBe(200);
     expect((await status(a, tokens[3])).position).toBe(1);
 
     // The second token runs out its TTL; the next in line follows within ~2 s of its expiry.
     const until = Date.parse(tickets[1].activeUntil!);
     await sleep(Math.max(0, until - Date.now()));
-    const expired = await request(http(a)).get(seatsPath).set('Queue-Token', tokens[1]);
+    const expired = await seats(a, 1);
     expect(expired.status).toBe(401);
     expect(await waitUntilActive(a, tokens[3], 2500)).toBeLessThan(2500);
     expect(await status(b, tokens[4])).toMatchObject({ status: 'WAITING', position: 1 });
@@ -112,11 +132,90 @@ describe('waiting queue gating (e2e)', () => {
     expect(metrics).toMatch(/^queue_waiting_users 1$/m);
   });
 
+  describe('POST /queue/tokens with bearer authentication', () => {
+    it('should answer 401 AUTH_TOKEN_INVALID without a bearer token', async () => {
+      const concert = await createConcert(a);
+      const response = await request(http(a))
+        .post('/queue/tokens')
+        .send({ concertId: concert.id })
+        .expect(401);
+      expect(response.body.code).toBe('AUTH_TOKEN_INVALID');
+      expect(String(response.headers['www-authenticate'])).toMatch(/^Bearer/);
+    });
+
+    it('should answer 400 VALIDATION_FAILED for a userId field: the caller is the bearer', async () => {
+      const [user, other] = [await createUser(a), await createUser(a)];
+      const concert = await createConcert(a);
+      const response = await request(http(a))
+        .post('/queue/tokens')
+        .set(await authHeader(user.id))
+        .send({ concertId: concert.id, userId: other.id })
+        .expect(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('should answer 404 CONCERT_NOT_FOUND for a concert that does not exist', async () => {
+      const user = await createUser(a);
+      const response = await request(http(b))
+        .post('/queue/tokens')
+        .set(await authHeader(user.id))
+        .send({ concertId: 2_000_000_000 })
+        .expect(404);
+      expect(response.body.code).toBe('CONCERT_NOT_FOUND');
+    });
+
+    it('should return the concertId on issue and on status, and keep it for a returning user', async () => {
+      const user = await createUser(a);
+      const [first, second] = [await createConcert(a), await createConcert(a)];
+      const issued = await request(http(a))
+        .post('/queue/tokens')
+        .set(await authHeader(user.id))
+        .send({ concertId: first.id })
+        .expect(201);
+      expect(issued.body).toMatchObject({ userId: user.id, concertId: first.id });
+
+      // GET /queue/status needs no bearer token, only the Queue-Token.
+      const polled = await request(http(b))
+        .get('/queue/status')
+        .set('Queue-Token', issued.body.token)
+        .expect(200);
+      expect(polled.body).toMatchObject({ token: issued.body.token, concertId: first.id });
+
+      // One queue, one token per user: the same token comes back with its original concert.
+      const again = await request(http(b))
+        .post('/queue/tokens')
+        .set(await authHeader(user.id))
+        .send({ concertId: second.id })
+        .expect(200);
+      expect(again.body).toMatchObject({ token: issued.body.token, concertId: first.id });
+    });
+
+    it("should answer 401 QUEUE_TOKEN_INVALID for A's ACTIVE token sent with B's bearer token", async () => {
+      const [alice, bob] = [await createUser(a), await createUser(a)];
+      const { concertId } = await createConcertWithSchedule(a, { seatCount: 1 });
+      const aliceToken = await activeTokenFor(a, alice.id, concertId);
+      const schedules = `/concerts/${concertId}/schedules`;
+
+      await request(http(b))
+        .get(schedules)
+        .set(await authHeader(alice.id))
+        .set('Queue-Token', aliceToken)
+        .expect(200);
+      const stolen = await request(http(b))
+        .get(schedules)
+        .set(await authHeader(bob.id))
+        .set('Queue-Token', aliceToken)
+        .expect(401);
+      expect(stolen.body.code).toBe('QUEUE_TOKEN_INVALID');
+      await a.get(QueueService).expireToken(aliceToken, alice.id);
+    });
+  });
+
   it('should document the queue endpoints, the poll hint and every error code', async () => {
     const docs = (await request(http(a)).get('/docs-json').expect(200)).body;
     const issue = docs.paths['/queue/tokens'].post.responses;
     expect(Object.keys(issue)).toEqual(
-      expect.arrayContaining(['200', '201', '400', '404', '413', '415', '500', '503']),
+      expect.arrayContaining(['200', '201', '400', '401', '404', '413', '415', '500', '503']),
     );
     expect(issue['201'].headers['Retry-After']).toBeDefined();
     const poll = docs.paths['/queue/status'].get;
@@ -126,6 +225,11 @@ describe('waiting queue gating (e2e)', () => {
     expect(poll.parameters).toContainEqual(
       expect.objectContaining({ name: 'Queue-Token', in: 'header' }),
     );
-    expect(docs.components.schemas.QueueTicketResponse.properties.pollAfterSeconds).toBeDefined();
+    const ticket = docs.components.schemas.QueueTicketResponse;
+    expect(ticket.properties.pollAfterSeconds).toBeDefined();
+    expect(ticket.properties.concertId).toMatchObject({ type: 'number' });
+    expect(ticket.required).toEqual(expect.arrayContaining(['concertId']));
+    expect(docs.paths['/queue/tokens'].post.security).toBeDefined();
+    expect(docs.paths['/queue/tokens'].post.description).toMatch(/original `concertId`/);
   });
 });

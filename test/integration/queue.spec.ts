@@ -3,12 +3,15 @@ import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueService } from '../../src/modules/queue/domain/queue.service';
 import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
+import { createConcert } from '../factories/catalogue.factory';
 import { startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { insertUsers, resetQueue, runAdmission } from '../support/queue';
 
 interface Ticket {
   token: string;
   userId: string;
+  concertId: number;
   status: 'WAITING' | 'ACTIVE';
   position: number;
   estimatedWaitSeconds: number;
@@ -24,10 +27,14 @@ interface Ticket {
 describe('waiting queue (integration)', () => {
   const apps: NestFastifyApplication[] = [];
 
+  /** The concert every join of the test names unless it says otherwise (one per boot). */
+  let concertId: number;
+
   async function boot(count: number, env: Record<string, string> = {}) {
     const booted = await Promise.all(Array.from({ length: count }, () => startApp(env)));
     apps.push(...booted);
     await resetQueue(booted[0]);
+    concertId = (await createConcert(booted[0])).id;
     return booted;
   }
 
@@ -35,11 +42,13 @@ describe('waiting queue (integration)', () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
 
-  async function issue(app: NestFastifyApplication, userId: string) {
+  /** POST /queue/tokens as `userId` (their bearer token), for the test's concert by default. */
+  async function issue(app: NestFastifyApplication, userId: string, forConcert = concertId) {
     const response = await app.inject({
       method: 'POST',
       url: '/queue/tokens',
-      payload: { userId },
+      headers: await authHeader(userId),
+      payload: { concertId: forConcert },
     });
     return { status: response.statusCode, body: response.json<Ticket>() };
   }
@@ -57,15 +66,22 @@ describe('waiting queue (integration)', () => {
     };
   }
 
-  async function join(app: NestFastifyApplication, userIds: string[]): Promise<string[]> {
+  async function join(
+    app: NestFastifyApplication,
+    userIds: string[],
+    forConcert = concertId,
+  ): Promise<string[]> {
     const tokens: string[] = [];
-    for (const userId of userIds) tokens.push((await issue(app, userId)).body.token);
+    for (const userId of userIds) tokens.push((await issue(app, userId, forConcert)).body.token);
     return tokens;
   }
 
   const redisOf = (app: NestFastifyApplication) => app.get(Redis);
   const activeTokens = async (app: NestFastifyApplication) =>
     (await redisOf(app).zrange(QUEUE_KEYS.active, 0, -1)).sort();
+  /** The concert recorded for a token in Redis (the app's client applies the file's prefix). */
+  const recordedConcert = (app: NestFastifyApplication, token: string) =>
+    redisOf(app).hget(QUEUE_KEYS.concerts, token);
 
   it('should give 5,000 concurrent joiners on two instances positions 1..5000 with no gap or duplicate', async () => {
     // Client and server share one event loop here, so load shedding (in-flight and event-loop
@@ -97,22 +113,29 @@ describe('waiting queue (integration)', () => {
     const positions = results.map((r) => r.body.position).sort((x, y) => x - y);
     expect(positions).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
     expect(new Set(results.map((r) => r.body.token)).size).toBe(5000);
+    expect(results.every((r) => r.body.concertId === concertId)).toBe(true);
     expect(await redisOf(a).zcard(QUEUE_KEYS.waiting)).toBe(5000);
+    expect(await redisOf(a).hlen(QUEUE_KEYS.concerts)).toBe(5000);
 
     // Nobody moved since joining: each status poll repeats the position the join reported.
     const sample = results.filter((_, i) => i % 50 === 0);
     for (const joined of sample) {
       const polled = await status(b, joined.body.token);
-      expect(polled.body).toMatchObject({ status: 'WAITING', position: joined.body.position });
+      expect(polled.body).toMatchObject({
+        status: 'WAITING',
+        position: joined.body.position,
+        concertId,
+      });
     }
   });
 
-  it('should create one entry when the same user asks ten times at once', async () => {
+  it('should create one entry when the same user asks ten times at once, naming two concerts', async () => {
     const [a, b] = await boot(2);
     const [userId] = await insertUsers(a, 1);
+    const other = (await createConcert(a)).id;
 
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => issue(i % 2 ? b : a, userId)),
+      Array.from({ length: 10 }, (_, i) => issue(i % 2 ? b : a, userId, i % 2 ? other : concertId)),
     );
 
     expect(results.map((r) => r.status).sort()).toEqual([
@@ -120,8 +143,14 @@ describe('waiting queue (integration)', () => {
     ]);
     expect(new Set(results.map((r) => r.body.token)).size).toBe(1);
     expect(results.every((r) => r.body.position === 1)).toBe(true);
+    // One token, one concert: whichever request created it, every answer names the same one.
+    const created = results.find((r) => r.status === 201)!.body;
+    expect([concertId, other]).toContain(created.concertId);
+    expect(results.every((r) => r.body.concertId === created.concertId)).toBe(true);
+    expect(await recordedConcert(a, created.token)).toBe(String(created.concertId));
     expect(await redisOf(a).zcard(QUEUE_KEYS.waiting)).toBe(1);
     expect(await redisOf(a).hlen(QUEUE_KEYS.owners)).toBe(1);
+    expect(await redisOf(a).hlen(QUEUE_KEYS.concerts)).toBe(1);
   });
 
   it('should give a returning user the same token and place, WAITING or ACTIVE', async () => {
@@ -129,17 +158,30 @@ describe('waiting queue (integration)', () => {
     const users = await insertUsers(app, 3);
     const tokens = await join(app, users);
 
-    const again = await issue(app, users[1]);
+    // One queue, one token per user: naming another concert (even an unknown one) changes nothing.
+    const other = (await createConcert(app)).id;
+    const again = await issue(app, users[1], other);
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ token: tokens[1], status: 'WAITING', position: 2 });
+    expect(again.body).toMatchObject({
+      token: tokens[1],
+      status: 'WAITING',
+      position: 2,
+      concertId,
+    });
 
     await runAdmission(app);
-    const first = await issue(app, users[0]);
+    const first = await issue(app, users[0], 2_000_000_000);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ token: tokens[0], status: 'ACTIVE', position: 0 });
+    expect(first.body).toMatchObject({
+      token: tokens[0],
+      status: 'ACTIVE',
+      position: 0,
+      concertId,
+    });
     const second = await issue(app, users[1]);
     expect(second.body).toMatchObject({ token: tokens[1], status: 'WAITING', position: 1 });
     expect(await redisOf(app).zcard(QUEUE_KEYS.waiting)).toBe(2);
+    expect(await recordedConcert(app, tokens[1])).toBe(String(concertId));
   });
 
   it('should never exceed the ACTIVE limit and admit in FIFO order with three runners at once', async () => {
@@ -232,6 +274,13 @@ describe('waiting queue (integration)', () => {
     expect(rejoined.body.token).not.toBe(a);
     expect(rejoined.body.position).toBe(2);
     expect(await redisOf(app).hlen(QUEUE_KEYS.owners)).toBe(3);
+    // The dropped tokens' concerts went with them; the live ones (and the new token) keep theirs.
+    expect(await recordedConcert(app, a)).toBeNull();
+    expect(await recordedConcert(app, c)).toBeNull();
+    expect(await recordedConcert(app, rejoined.body.token)).toBe(String(concertId));
+    expect((await redisOf(app).hkeys(QUEUE_KEYS.concerts)).sort()).toEqual(
+      [holder, b, rejoined.body.token].sort(),
+    );
   });
 
   it('should expire ACTIVE tokens after their TTL and give the slot to the next in line', async () => {
@@ -252,6 +301,8 @@ describe('waiting queue (integration)', () => {
     expect(await runAdmission(app)).toEqual({ expired: 1, dropped: 0, admitted: 1 });
     expect((await status(app, second)).body).toMatchObject({ status: 'ACTIVE', position: 0 });
     expect(await redisOf(app).hexists(QUEUE_KEYS.users, users[0])).toBe(0);
+    expect(await redisOf(app).hexists(QUEUE_KEYS.concerts, first)).toBe(0);
+    expect(await redisOf(app).hkeys(QUEUE_KEYS.concerts)).toEqual([second]);
   });
 
   it('should end a token at once on expireToken and remember its owner for a day', async () => {
@@ -261,9 +312,12 @@ describe('waiting queue (integration)', () => {
     await runAdmission(app);
     const queue = app.get(QueueService);
 
+    expect(await recordedConcert(app, paid)).toBe(String(concertId));
     await queue.expireToken(paid);
 
     expect((await status(app, paid)).status).toBe(401);
+    expect(await redisOf(app).hexists(QUEUE_KEYS.concerts, paid)).toBe(0);
+    expect(await redisOf(app).hkeys(QUEUE_KEYS.concerts)).toEqual([next]);
     await expect(queue.findRetiredTokenOwner(paid)).resolves.toBe(users[0]);
     expect(await redisOf(app).ttl(QUEUE_KEYS.retired(paid))).toBeGreaterThanOrEqual(24 * 3600);
     expect((await runAdmission(app)).admitted).toBe(1);
@@ -288,6 +342,53 @@ describe('waiting queue (integration)', () => {
     await app.get(QueueService).expireToken(token, userId);
 
     await expect(app.get(QueueService).findRetiredTokenOwner(token)).resolves.toBe(userId);
+    expect(await redisOf(app).hlen(QUEUE_KEYS.concerts)).toBe(0);
+  });
+
+  it('should record the concert of each token and return it on issue, status and the guard pass', async () => {
+    const [a, b] = await boot(2, { QUEUE_MAX_ACTIVE_USERS: '1' });
+    const users = await insertUsers(a, 2);
+    const other = (await createConcert(a)).id;
+
+    const first = await issue(a, users[0]);
+    const second = await issue(b, users[1], other);
+    expect(first).toMatchObject({ status: 201, body: { concertId, status: 'WAITING' } });
+    expect(second).toMatchObject({ status: 201, body: { concertId: other, status: 'WAITING' } });
+    expect(await recordedConcert(a, first.body.token)).toBe(String(concertId));
+    expect(await recordedConcert(a, second.body.token)).toBe(String(other));
+
+    await runAdmission(a);
+    expect((await status(b, first.body.token)).body).toMatchObject({
+      status: 'ACTIVE',
+      concertId,
+    });
+    expect((await status(a, second.body.token)).body).toMatchObject({
+      status: 'WAITING',
+      concertId: other,
+    });
+    await expect(b.get(QueueService).authorizeActive(first.body.token, users[0])).resolves.toEqual({
+      token: first.body.token,
+      userId: users[0],
+      concertId,
+    });
+  });
+
+  it('should forget the concert of a dead token when its user joins again before the job runs', async () => {
+    const [app] = await boot(1, { QUEUE_WAITING_IDLE_SECONDS: '1' });
+    const [userId] = await insertUsers(app, 1);
+    const other = (await createConcert(app)).id;
+    const [dead] = await join(app, [userId]);
+    await sleep(1100);
+
+    const rejoined = await issue(app, userId, other);
+
+    expect(rejoined.status).toBe(201);
+    expect(rejoined.body).toMatchObject({ concertId: other, position: 1 });
+    expect(rejoined.body.token).not.toBe(dead);
+    expect(await redisOf(app).hgetall(QUEUE_KEYS.concerts)).toEqual({
+      [rejoined.body.token]: String(other),
+    });
+    expect(await runAdmission(app)).toMatchObject({ dropped: 0 });
   });
 
   it('should estimate the wait from the admission rate actually achieved and hint polls', async () => {

@@ -7,7 +7,7 @@ export type ExternalAlgorithm = 'RS256' | 'ES256' | 'EdDSA';
 interface SigningKey {
   kid: string;
   alg: ExternalAlgorithm;
-  privateKey: CryptoKey;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   publicJwk: JWK;
 }
 

@@ -17,6 +17,8 @@ export const QUEUE_KEYS = {
   owners: 'queue:owners',
   /** HASH userId → token: one live token per user. */
   users: 'queue:users',
+  /** HASH token → concertId of every live token: the concert it was issued for. */
+  concerts: 'queue:concerts',
   /** STRING per token, with a TTL: who owned a token that a payment retired. */
   retired: (token: string) => `queue:retired:${token}`,
 } as const;

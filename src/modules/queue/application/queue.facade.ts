@@ -25,8 +25,10 @@ export class QueueFacade implements OnModuleInit {
 
   /**
    * The caller is proven by the bearer token. A returning user gets their live token back from
-   * Redis alone (no MySQL), keeping their place; only a newcomer costs the concert check
-   * (batched with the other newcomers of the moment) before joining the end of the line.
+   * Redis alone (no MySQL), keeping their place and the concert it was issued for, whatever
+   * `concertId` this request names (one queue, one token per user until per-concert rooms
+   * exist); only a newcomer costs the concert check (batched with the other newcomers of the
+   * moment) before joining the end of the line.
    */
   async issueToken(
     userId: string,
@@ -35,7 +37,7 @@ export class QueueFacade implements OnModuleInit {
     const live = await this.queue.findLiveTicket(userId);
     if (live) return { ticket: live, created: false };
     await this.concerts.assertConcertExists(concertId);
-    const issued = await this.queue.join(userId);
+    const issued = await this.queue.join(userId, concertId);
     if (issued.created) this.metrics.increment('queue_tokens_issued_total');
     return issued;
   }

@@ -126,9 +126,12 @@ describe('AdmissionPolicy', () => {
   describe('ticketFor', () => {
     it('should show an ACTIVE entry at position 0 with no wait and no poll hint', () => {
       const activeUntil = new Date(NOW + 600_000);
-      expect(policy.ticketFor({ status: 'ACTIVE', token: 't', userId: 'u', activeUntil })).toEqual({
+      expect(
+        policy.ticketFor({ status: 'ACTIVE', token: 't', userId: 'u', concertId: 7, activeUntil }),
+      ).toEqual({
         token: 't',
         userId: 'u',
+        concertId: 7,
         status: 'ACTIVE',
         position: 0,
         estimatedWaitSeconds: 0,
@@ -142,12 +145,14 @@ describe('AdmissionPolicy', () => {
         status: 'WAITING',
         token: 't',
         userId: 'u',
+        concertId: 3,
         position: 40,
         admission: snapshot({ admittedInWindow: 60, oldestAdmissionMs: NOW - 60_000 }),
       });
       expect(ticket).toEqual({
         token: 't',
         userId: 'u',
+        concertId: 3,
         status: 'WAITING',
         position: 40,
         estimatedWaitSeconds: 24,

@@ -79,6 +79,7 @@ export class AdmissionPolicy {
       return {
         token: entry.token,
         userId: entry.userId,
+        concertId: entry.concertId,
         status: 'ACTIVE',
         position: 0,
         estimatedWaitSeconds: 0,
@@ -90,6 +91,7 @@ export class AdmissionPolicy {
     return {
       token: entry.token,
       userId: entry.userId,
+      concertId: entry.concertId,
       status: 'WAITING',
       position: entry.position,
       estimatedWaitSeconds,

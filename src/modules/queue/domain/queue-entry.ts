@@ -15,15 +15,21 @@ export type QueueEntry =
       status: 'WAITING';
       token: string;
       userId: string;
+      concertId: number;
       position: number;
       admission: AdmissionSnapshot;
     }
-  | { status: 'ACTIVE'; token: string; userId: string; activeUntil: Date };
+  | { status: 'ACTIVE'; token: string; userId: string; concertId: number; activeUntil: Date };
 
 /** The view a client gets of its entry, with the estimate and the poll hint filled in. */
 export interface QueueTicket {
   token: string;
   userId: string;
+  /**
+   * The concert the token was issued for. Until per-concert rooms exist there is one queue and
+   * one token per user, so a returning user keeps the concert of their first request.
+   */
+  concertId: number;
   status: 'WAITING' | 'ACTIVE';
   /** 1-based among WAITING users; 0 when ACTIVE. */
   position: number;
@@ -37,6 +43,8 @@ export interface QueueTicket {
 export interface ActivePass {
   token: string;
   userId: string;
+  /** The concert the token was issued for (the "Waiting rooms" issue compares it per request). */
+  concertId: number;
 }
 
 /** What one admission run did. */

@@ -9,17 +9,19 @@ export abstract class QueueRepository {
   /** The user's live entry (touched as a poll when WAITING), or null when they have none. */
   abstract findLiveEntryOfUser(userId: string, idleSeconds: number): Promise<QueueEntry | null>;
   /**
-   * Adds the user at the end of the line with `token`, unless they already have a live entry,
-   * which is returned instead (created = false).
+   * Adds the user at the end of the line with `token`, recording `concertId` with it, unless they
+   * already have a live entry, which is returned instead (created = false) with the concert it
+   * was issued for.
    */
   abstract join(
     userId: string,
+    concertId: number,
     token: string,
     idleSeconds: number,
   ): Promise<{ entry: QueueEntry; created: boolean }>;
   /** The token's live entry, counting the read as a poll when WAITING; null when not live. */
   abstract poll(token: string, idleSeconds: number): Promise<QueueEntry | null>;
-  /** Who holds the token and whether it is ACTIVE, without counting as a poll. */
+  /** Who holds the token, for which concert, and whether it is ACTIVE; not a poll. */
   abstract inspect(
     token: string,
     idleSeconds: number,

@@ -19,9 +19,14 @@ class FakeQueueRepository extends QueueRepository {
   findLiveEntryOfUser(): Promise<QueueEntry | null> {
     return Promise.resolve(null);
   }
-  join(userId: string, token: string): Promise<{ entry: QueueEntry; created: boolean }> {
+  join(
+    userId: string,
+    concertId: number,
+    token: string,
+  ): Promise<{ entry: QueueEntry; created: boolean }> {
+    this.calls.push(`join ${userId} ${concertId}`);
     return Promise.resolve({
-      entry: { status: 'ACTIVE', token, userId, activeUntil: new Date() },
+      entry: { status: 'ACTIVE', token, userId, concertId, activeUntil: new Date() },
       created: true,
     });
   }
@@ -83,22 +88,23 @@ describe('QueueService', () => {
   });
 
   describe('authorizeActive', () => {
-    it('should let an ACTIVE token through with its user', async () => {
-      store.inspected = { token: TOKEN, userId: USER, status: 'ACTIVE' };
+    it('should let an ACTIVE token through with its user and concert', async () => {
+      store.inspected = { token: TOKEN, userId: USER, concertId: 7, status: 'ACTIVE' };
       await expect(queue.authorizeActive(TOKEN, USER)).resolves.toEqual({
         token: TOKEN,
         userId: USER,
+        concertId: 7,
       });
     });
 
     it('should answer QUEUE_TOKEN_NOT_ACTIVE when the token is WAITING', async () => {
-      store.inspected = { token: TOKEN, userId: USER, status: 'WAITING' };
+      store.inspected = { token: TOKEN, userId: USER, concertId: 7, status: 'WAITING' };
       expect(await codeOf(queue.authorizeActive(TOKEN, USER))).toBe('QUEUE_TOKEN_NOT_ACTIVE');
     });
 
     it('should answer QUEUE_TOKEN_INVALID when the token is live but another user owns it', async () => {
       for (const status of ['ACTIVE', 'WAITING'] as const) {
-        store.inspected = { token: TOKEN, userId: USER, status };
+        store.inspected = { token: TOKEN, userId: USER, concertId: 7, status };
         expect(await codeOf(queue.authorizeActive(TOKEN, 'someone-else'))).toBe(
           'QUEUE_TOKEN_INVALID',
         );
@@ -124,12 +130,29 @@ describe('QueueService', () => {
     });
 
     it('should poll the normalised token', async () => {
-      store.polled = { status: 'ACTIVE', token: TOKEN, userId: USER, activeUntil: new Date(0) };
+      store.polled = {
+        status: 'ACTIVE',
+        token: TOKEN,
+        userId: USER,
+        concertId: 7,
+        activeUntil: new Date(0),
+      };
       await expect(queue.status(TOKEN.toUpperCase())).resolves.toMatchObject({
         status: 'ACTIVE',
         position: 0,
+        concertId: 7,
       });
       expect(store.calls).toEqual([`poll ${TOKEN}`]);
+    });
+  });
+
+  describe('join', () => {
+    it('should join with a fresh token recorded for the concert and return it on the ticket', async () => {
+      const { ticket, created } = await queue.join(USER, 42);
+      expect(created).toBe(true);
+      expect(ticket).toMatchObject({ userId: USER, concertId: 42, status: 'ACTIVE' });
+      expect(ticket.token).toMatch(/^[0-9a-f-]{36}$/);
+      expect(store.calls).toEqual([`join ${USER} 42`]);
     });
   });
 

@@ -30,10 +30,17 @@ export class QueueService {
     return entry && this.policy.ticketFor(entry);
   }
 
-  /** Joins the end of the line; a user who got a live token meanwhile gets that one back. */
-  async join(userId: string): Promise<{ ticket: QueueTicket; created: boolean }> {
+  /**
+   * Joins the end of the line with a token for `concertId`; a user who got a live token meanwhile
+   * gets that one back, with the concert it was issued for.
+   */
+  async join(
+    userId: string,
+    concertId: number,
+  ): Promise<{ ticket: QueueTicket; created: boolean }> {
     const { entry, created } = await this.store.join(
       userId,
+      concertId,
       newQueueToken(),
       this.config.waitingIdleSeconds,
     );
@@ -61,7 +68,7 @@ export class QueueService {
         'This Queue-Token is still waiting; poll GET /queue/status until it is ACTIVE.',
       );
     }
-    return { token: entry.token, userId: entry.userId };
+    return { token: entry.token, userId: entry.userId, concertId: entry.concertId };
   }
 
   /** Frees the slots of ACTIVE tokens past their TTL. */

@@ -28,16 +28,17 @@ export class QueueRedisRepository extends QueueRepository {
   }
 
   async findLiveEntryOfUser(userId: string, idleSeconds: number): Promise<QueueEntry | null> {
-    const reply = await this.joinScript(userId, '', idleSeconds);
+    const reply = await this.joinScript(userId, '', idleSeconds, '');
     return reply[0] === -1 ? null : toEntry(reply.slice(1));
   }
 
   async join(
     userId: string,
+    concertId: number,
     token: string,
     idleSeconds: number,
   ): Promise<{ entry: QueueEntry; created: boolean }> {
-    const reply = await this.joinScript(userId, token, idleSeconds);
+    const reply = await this.joinScript(userId, token, idleSeconds, concertId);
     const entry = toEntry(reply.slice(1));
     if (!entry) throw new Error('queue join script returned no entry');
     return { entry, created: reply[0] === 1 };
@@ -46,7 +47,7 @@ export class QueueRedisRepository extends QueueRepository {
   async poll(token: string, idleSeconds: number): Promise<QueueEntry | null> {
     const reply = await this.call(
       'queuePoll',
-      [K.owners, K.waiting, K.seen, K.active, K.admitted],
+      [K.owners, K.waiting, K.seen, K.active, K.admitted, K.concerts],
       [token, idleSeconds * 1000, WINDOW_MS],
     );
     return toEntry(reply as Reply);
@@ -56,24 +57,31 @@ export class QueueRedisRepository extends QueueRepository {
     token: string,
     idleSeconds: number,
   ): Promise<(ActivePass & { status: 'WAITING' | 'ACTIVE' }) | null> {
-    const [state, userId] = (await this.call(
+    const [state, userId, concertId] = (await this.call(
       'queueInspect',
-      [K.owners, K.active, K.seen],
+      [K.owners, K.active, K.seen, K.concerts],
       [token, idleSeconds * 1000],
     )) as Reply;
     if (state === 0) return null;
-    return { token, userId: String(userId), status: state === 2 ? 'ACTIVE' : 'WAITING' };
+    return {
+      token,
+      userId: String(userId),
+      concertId: Number(concertId),
+      status: state === 2 ? 'ACTIVE' : 'WAITING',
+    };
   }
 
   async expireActive(limit: number): Promise<number> {
-    return Number(await this.call('queueExpire', [K.active, K.owners, K.users], [limit]));
+    return Number(
+      await this.call('queueExpire', [K.active, K.owners, K.users, K.concerts], [limit]),
+    );
   }
 
   async dropIdle(idleSeconds: number, limit: number): Promise<number> {
     return Number(
       await this.call(
         'queueDropIdle',
-        [K.waiting, K.seen, K.owners, K.users],
+        [K.waiting, K.seen, K.owners, K.users, K.concerts],
         [idleSeconds * 1000, limit],
       ),
     );
@@ -98,7 +106,7 @@ export class QueueRedisRepository extends QueueRepository {
   async retire(token: string, knownOwner: string | null, retainSeconds: number): Promise<boolean> {
     const onRecord = await this.call(
       'queueRetire',
-      [K.active, K.waiting, K.seen, K.owners, K.users, K.retired(token)],
+      [K.active, K.waiting, K.seen, K.owners, K.users, K.retired(token), K.concerts],
       [token, knownOwner ?? '', retainSeconds],
     );
     return onRecord === 1;
@@ -113,11 +121,16 @@ export class QueueRedisRepository extends QueueRepository {
     return { waiting: Number(waiting), active: Number(active) };
   }
 
-  private async joinScript(userId: string, token: string, idleSeconds: number): Promise<Reply> {
+  private async joinScript(
+    userId: string,
+    token: string,
+    idleSeconds: number,
+    concertId: number | '',
+  ): Promise<Reply> {
     return (await this.call(
       'queueJoin',
-      [K.users, K.owners, K.waiting, K.seen, K.active, K.admitted, K.sequence],
-      [userId, token, idleSeconds * 1000, WINDOW_MS],
+      [K.users, K.owners, K.waiting, K.seen, K.active, K.admitted, K.sequence, K.concerts],
+      [userId, token, idleSeconds * 1000, WINDOW_MS, concertId],
     )) as Reply;
   }
 
@@ -133,21 +146,23 @@ export class QueueRedisRepository extends QueueRepository {
 
 /** Decodes the entry encoding shared by the scripts (see queue.scripts.ts). */
 function toEntry(reply: Reply): QueueEntry | null {
-  const [kind, token, userId] = reply;
+  const [kind, token, userId, concertId] = reply;
   if (kind === 2) {
     return {
       status: 'ACTIVE',
       token: String(token),
       userId: String(userId),
-      activeUntil: new Date(Number(reply[3])),
+      concertId: Number(concertId),
+      activeUntil: new Date(Number(reply[4])),
     };
   }
   if (kind === 1) {
-    const [position, nowMs, activeCount, admittedInWindow, oldest] = reply.slice(3).map(Number);
+    const [position, nowMs, activeCount, admittedInWindow, oldest] = reply.slice(4).map(Number);
     return {
       status: 'WAITING',
       token: String(token),
       userId: String(userId),
+      concertId: Number(concertId),
       position,
       admission: {
         nowMs,

@@ -6,8 +6,9 @@
  * - Every key arrives in KEYS (never built here), so the client's key prefix applies.
  * - A token is live when it is ACTIVE with an expiry in the future, or WAITING and polled within
  *   the idle limit. Dead entries the jobs have not yet removed are treated as gone everywhere.
- * Replies encode an entry as {0} (none), {1, token, userId, position, now, activeCount,
- * admittedInWindow, oldestAdmissionMs|-1} (WAITING) or {2, token, userId, activeUntilMs} (ACTIVE).
+ * Replies encode an entry as {0} (none), {1, token, userId, concertId, position, now, activeCount,
+ * admittedInWindow, oldestAdmissionMs|-1} (WAITING) or {2, token, userId, concertId,
+ * activeUntilMs} (ACTIVE). concertId is 0 for a token issued before tokens recorded their concert.
  */
 
 const CLOCK = `
@@ -32,9 +33,17 @@ local function liveState(token, now)
 end
 `;
 
+// Needs concertsKey in scope. The concert a live token was issued for; 0 when none is recorded
+// (a token issued before tokens recorded their concert).
+const CONCERT_OF = `
+local function concertOf(token)
+  return redis.call('HGET', concertsKey, token) or 0
+end
+`;
+
 // Needs waitingKey, activeKey, admittedKey and windowMs in scope.
 const DESCRIBE_WAITING = `
-local function describeWaiting(token, userId, now)
+local function describeWaiting(token, userId, concertId, now)
   local rank = redis.call('ZRANK', waitingKey, token)
   local activeCount = redis.call('ZCOUNT', activeKey, '(' .. now, '+inf')
   local since = '(' .. (now - windowMs)
@@ -44,24 +53,25 @@ local function describeWaiting(token, userId, now)
     local first = redis.call('ZRANGEBYSCORE', admittedKey, since, '+inf', 'LIMIT', 0, 1, 'WITHSCORES')
     oldest = tonumber(first[2])
   end
-  return {1, token, userId, rank + 1, now, activeCount, admitted, oldest}
+  return {1, token, userId, concertId, rank + 1, now, activeCount, admitted, oldest}
 end
 `;
 
-// Needs ownersKey and usersKey in scope. Unlinks token and owner (looked up unless the caller
-// knows it); the user's pointer goes only if it still names this token, so a newer token of the
-// same user survives.
+// Needs ownersKey, usersKey and concertsKey in scope. Unlinks token, owner (looked up unless the
+// caller knows it) and concert; the user's pointer goes only if it still names this token, so a
+// newer token of the same user survives.
 const FORGET_OWNER = `
 local function forgetOwner(token, knownUserId)
   local userId = knownUserId or redis.call('HGET', ownersKey, token)
   redis.call('HDEL', ownersKey, token)
+  redis.call('HDEL', concertsKey, token)
   if userId and redis.call('HGET', usersKey, userId) == token then
     redis.call('HDEL', usersKey, userId)
   end
 end
 `;
 
-// Needs waitingKey, seenKey, activeKey, ownersKey and usersKey in scope.
+// Needs waitingKey, seenKey, activeKey, ownersKey, usersKey and concertsKey in scope.
 const FORGET = `${FORGET_OWNER}
 local function forget(token, userId)
   redis.call('ZREM', waitingKey, token)
@@ -77,29 +87,31 @@ export interface ScriptDefinition {
 }
 
 /**
- * KEYS users, owners, waiting, seen, active, admitted, sequence;
- * ARGV userId, newToken ('' = only look), idleMs, windowMs.
+ * KEYS users, owners, waiting, seen, active, admitted, sequence, concerts;
+ * ARGV userId, newToken ('' = only look), idleMs, windowMs, concertId (ignored when only looking).
  * Reply {created(0|1), ...entry} or {-1} when only looking and the user has no live entry.
- * A user keeps one live token: a live one comes back (touched as a poll) and nobody moves; a
- * dead one is cleaned up and the user joins at the end with the new token. The score is a
- * sequence number, so FIFO order is exact even for joins in the same millisecond.
+ * A user keeps one live token: a live one comes back (touched as a poll) with the concert it was
+ * issued for, whatever concertId this call names, and nobody moves; a dead one is cleaned up and
+ * the user joins at the end with the new token, recorded for concertId. The score is a sequence
+ * number, so FIFO order is exact even for joins in the same millisecond.
  */
 export const JOIN: ScriptDefinition = {
-  numberOfKeys: 7,
+  numberOfKeys: 8,
   lua: `
-local usersKey, ownersKey, waitingKey, seenKey, activeKey, admittedKey, sequenceKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local usersKey, ownersKey, waitingKey, seenKey, activeKey, admittedKey, sequenceKey, concertsKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local userId, token = ARGV[1], ARGV[2]
 local idleMs, windowMs = tonumber(ARGV[3]), tonumber(ARGV[4])
-${CLOCK}${LIVE_STATE}${DESCRIBE_WAITING}${FORGET}
+local concertId = ARGV[5]
+${CLOCK}${LIVE_STATE}${CONCERT_OF}${DESCRIBE_WAITING}${FORGET}
 local now = clock()
 local existing = redis.call('HGET', usersKey, userId)
 if existing then
   local state, expires = liveState(existing, now)
-  if state == 2 then return {0, 2, existing, userId, expires} end
+  if state == 2 then return {0, 2, existing, userId, concertOf(existing), expires} end
   if state == 1 then
     redis.call('ZADD', seenKey, now, existing)
-    local entry = describeWaiting(existing, userId, now)
+    local entry = describeWaiting(existing, userId, concertOf(existing), now)
     table.insert(entry, 1, 0)
     return entry
   end
@@ -114,49 +126,52 @@ redis.call('ZADD', waitingKey, sequence, token)
 redis.call('ZADD', seenKey, now, token)
 redis.call('HSET', ownersKey, token, userId)
 redis.call('HSET', usersKey, userId, token)
-local entry = describeWaiting(token, userId, now)
+redis.call('HSET', concertsKey, token, concertId)
+local entry = describeWaiting(token, userId, concertId, now)
 table.insert(entry, 1, 1)
 return entry
 `,
 };
 
 /**
- * The status poll, the hot path: one round trip. KEYS owners, waiting, seen, active, admitted;
- * ARGV token, idleMs, windowMs. Reply: an entry. Polling refreshes a WAITING entry's idle clock.
+ * The status poll, the hot path: one round trip. KEYS owners, waiting, seen, active, admitted,
+ * concerts; ARGV token, idleMs, windowMs. Reply: an entry. Polling refreshes a WAITING entry's
+ * idle clock.
  */
 export const POLL: ScriptDefinition = {
-  numberOfKeys: 5,
+  numberOfKeys: 6,
   lua: `
-local ownersKey, waitingKey, seenKey, activeKey, admittedKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ownersKey, waitingKey, seenKey, activeKey, admittedKey, concertsKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local token = ARGV[1]
 local idleMs, windowMs = tonumber(ARGV[2]), tonumber(ARGV[3])
-${CLOCK}${LIVE_STATE}${DESCRIBE_WAITING}
+${CLOCK}${LIVE_STATE}${CONCERT_OF}${DESCRIBE_WAITING}
 local userId = redis.call('HGET', ownersKey, token)
 if not userId then return {0} end
 local now = clock()
 local state, expires = liveState(token, now)
 if state == 0 then return {0} end
-if state == 2 then return {2, token, userId, expires} end
+if state == 2 then return {2, token, userId, concertOf(token), expires} end
 redis.call('ZADD', seenKey, now, token)
-return describeWaiting(token, userId, now)
+return describeWaiting(token, userId, concertOf(token), now)
 `,
 };
 
 /**
- * The guard's check, read-only. KEYS owners, active, seen; ARGV token, idleMs.
- * Reply {0} (not live), {1, userId} (WAITING) or {2, userId} (ACTIVE).
+ * The guard's check, read-only. KEYS owners, active, seen, concerts; ARGV token, idleMs.
+ * Reply {0} (not live), {1, userId, concertId} (WAITING) or {2, userId, concertId} (ACTIVE).
  */
 export const INSPECT: ScriptDefinition = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
-local ownersKey, activeKey, seenKey = KEYS[1], KEYS[2], KEYS[3]
+local ownersKey, activeKey, seenKey, concertsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, idleMs = ARGV[1], tonumber(ARGV[2])
-${CLOCK}${LIVE_STATE}
+${CLOCK}${LIVE_STATE}${CONCERT_OF}
 local userId = redis.call('HGET', ownersKey, token)
 if not userId then return {0} end
 local state = liveState(token, clock())
 if state == 0 then return {0} end
-return {state, userId}
+return {state, userId, concertOf(token)}
 `,
 };
 
@@ -198,11 +213,14 @@ return admitted
 `,
 };
 
-/** KEYS active, owners, users; ARGV limit. Removes ACTIVE tokens past expiry; reply: count. */
+/**
+ * KEYS active, owners, users, concerts; ARGV limit. Removes ACTIVE tokens past expiry (with
+ * their owner and concert entries); reply: count.
+ */
 export const EXPIRE: ScriptDefinition = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
-local activeKey, ownersKey, usersKey = KEYS[1], KEYS[2], KEYS[3]
+local activeKey, ownersKey, usersKey, concertsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 ${CLOCK}${FORGET_OWNER}
 local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', clock(), 'LIMIT', 0, tonumber(ARGV[1]))
 for _, token in ipairs(expired) do
@@ -214,13 +232,14 @@ return #expired
 };
 
 /**
- * KEYS waiting, seen, owners, users; ARGV idleMs, limit. Removes WAITING entries not polled
- * within idleMs (the same boundary liveState uses); reply: count.
+ * KEYS waiting, seen, owners, users, concerts; ARGV idleMs, limit. Removes WAITING entries not
+ * polled within idleMs (the same boundary liveState uses), with their owner and concert entries;
+ * reply: count.
  */
 export const DROP_IDLE: ScriptDefinition = {
-  numberOfKeys: 4,
+  numberOfKeys: 5,
   lua: `
-local waitingKey, seenKey, ownersKey, usersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local waitingKey, seenKey, ownersKey, usersKey, concertsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 ${CLOCK}${FORGET_OWNER}
 local idle = redis.call('ZRANGEBYSCORE', seenKey, '-inf', clock() - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
 for _, token in ipairs(idle) do
@@ -233,15 +252,15 @@ return #idle
 };
 
 /**
- * KEYS active, waiting, seen, owners, users, retired(token); ARGV token, knownOwner (or ''),
- * retainSeconds. Ends the token wherever it is and leaves a tombstone naming its owner.
- * Reply: 1 when the token was still on record, else 0.
+ * KEYS active, waiting, seen, owners, users, retired(token), concerts; ARGV token, knownOwner
+ * (or ''), retainSeconds. Ends the token wherever it is (its concert entry too) and leaves a
+ * tombstone naming its owner. Reply: 1 when the token was still on record, else 0.
  */
 export const RETIRE: ScriptDefinition = {
-  numberOfKeys: 6,
+  numberOfKeys: 7,
   lua: `
-local activeKey, waitingKey, seenKey, ownersKey, usersKey, retiredKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local activeKey, waitingKey, seenKey, ownersKey, usersKey, retiredKey, concertsKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local token, knownOwner, retainSeconds = ARGV[1], ARGV[2], ARGV[3]
 ${FORGET}
 local owner = redis.call('HGET', ownersKey, token)

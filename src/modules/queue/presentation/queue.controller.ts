@@ -42,9 +42,11 @@ export class QueueController {
   @ApiOperation({
     summary: 'Join the waiting queue (or get your live token back)',
     description:
-      'A new token for the caller joins the end of the line (201). A caller who already has a ' +
-      'WAITING or ACTIVE token gets that same token back (200) and keeps their place. Counts as ' +
-      'a status poll. The token is bound to the caller: nobody else can use it.',
+      'A new token for the caller, recorded for `concertId`, joins the end of the line (201). ' +
+      'A caller who already has a WAITING or ACTIVE token gets that same token back (200), ' +
+      'keeps their place and keeps its original `concertId`, whatever concertId this request ' +
+      'names: until per-concert waiting rooms exist there is one queue and one token per user. ' +
+      'Counts as a status poll. The token is bound to the caller: nobody else can use it.',
   })
   @ApiCreatedResponse({
     type: QueueTicketResponse,
@@ -54,7 +56,7 @@ export class QueueController {
   @ApiOkResponse({
     type: QueueTicketResponse,
     headers: POLL_HINT_HEADER,
-    description: 'The user already had a live token; same token, same place',
+    description: 'The caller already had a live token; same token, same place, same concertId',
   })
   @ApiProblems(
     ...BODY_PROBLEMS,

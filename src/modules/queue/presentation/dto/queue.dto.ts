@@ -20,6 +20,17 @@ export class QueueTicketResponse {
 
   @ApiProperty({ format: 'uuid' }) userId!: string;
 
+  @ApiProperty({
+    minimum: 0,
+    example: 1,
+    description:
+      'The concert the token was issued for. Until per-concert waiting rooms exist there is one ' +
+      'queue and one token per user: a returning user gets their live token back with the ' +
+      'concert of the request that created it, whatever concertId the new request named. ' +
+      '0 only for a token issued before tokens recorded their concert (gone within one TTL).',
+  })
+  concertId!: number;
+
   @ApiProperty({ enum: ['WAITING', 'ACTIVE'] }) status!: 'WAITING' | 'ACTIVE';
 
   @ApiProperty({
@@ -61,6 +72,7 @@ export class QueueTicketResponse {
     return {
       token: ticket.token,
       userId: ticket.userId,
+      concertId: ticket.concertId,
       status: ticket.status,
       position: ticket.position,
       estimatedWaitSeconds: ticket.estimatedWaitSeconds,
