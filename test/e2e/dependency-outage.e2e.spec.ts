@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
+import { authHeader } from '../support/auth';
 import { http, startApp } from '../support/app';
 import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
@@ -31,8 +32,12 @@ describe('dependency outage (e2e)', () => {
 
     const started = Date.now();
     const ready = await request(http(app)).get('/health/ready');
-    const read = await request(http(app)).get(`/users/${user.id}`);
-    const write = await request(http(app)).post('/users').send({ name: 'during outage' });
+    const read = await request(http(app))
+      .get(`/users/${user.id}`)
+      .set(await authHeader(user.id));
+    const write = await request(http(app))
+      .post('/users')
+      .send({ name: 'during outage', email: 'outage@example.test', password: 'password-123' });
     expect(Date.now() - started).toBeLessThan(6_000);
     for (const response of [ready, read, write]) {
       expect(response.status).toBe(503);
@@ -44,7 +49,10 @@ describe('dependency outage (e2e)', () => {
 
     await mysqlProxy.restore();
     await eventually(async () => {
-      await request(http(app)).get(`/users/${user.id}`).expect(200);
+      await request(http(app))
+        .get(`/users/${user.id}`)
+        .set(await authHeader(user.id))
+        .expect(200);
       await request(http(app)).get('/health/ready').expect(200);
     });
   });

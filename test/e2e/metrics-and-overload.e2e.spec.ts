@@ -4,6 +4,7 @@ import { request as rawRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
+import { authHeader } from '../support/auth';
 import { http, startApp } from '../support/app';
 import { eventually } from '../support/eventually';
 
@@ -52,8 +53,14 @@ describe('metrics (e2e)', () => {
   it('should label HTTP metrics by route pattern and count error codes when requests are served', async () => {
     const user = await createUser(app);
     const missing = randomUUID();
-    await request(http(app)).get(`/users/${user.id}`).expect(200);
-    await request(http(app)).get(`/users/${missing}`).expect(404);
+    await request(http(app))
+      .get(`/users/${user.id}`)
+      .set(await authHeader(user.id))
+      .expect(200);
+    await request(http(app))
+      .get(`/users/${missing}`)
+      .set(await authHeader(user.id))
+      .expect(404);
     await request(http(app)).get(`/no-such-route/${missing}`).expect(404);
 
     const text = await scrape(app);
@@ -90,7 +97,11 @@ describe('overload protection (e2e)', () => {
       await app.listen(0, '127.0.0.1');
       const { port } = app.getHttpServer().address() as AddressInfo;
       // A request whose body never finishes arriving occupies the only slot.
-      const body = JSON.stringify({ name: 'slow client' });
+      const body = JSON.stringify({
+        name: 'slow client',
+        email: 'slow@example.test',
+        password: 'password-123',
+      });
       const slow = rawRequest({
         host: '127.0.0.1',
         port,
