@@ -2,19 +2,25 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createConcert, createSchedule, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, sql, startApp } from '../support/app';
+import { accessToken, authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
 
 describe('users and catalogue (e2e)', () => {
   let app: NestFastifyApplication;
+  let fanId: string;
+  let bearer: string;
   let queueToken: string;
 
   beforeAll(async () => {
     app = await startApp();
-    queueToken = await activeTokenFor(app, (await createUser(app)).id);
+    fanId = (await createUser(app)).id;
+    bearer = `Bearer ${await accessToken(fanId)}`;
+    queueToken = await activeTokenFor(app, fanId, (await createConcert(app)).id);
   });
 
-  /** GET on an [active token] endpoint with this file's ACTIVE token. */
-  const getActive = (path: string) => request(http(app)).get(path).set('Queue-Token', queueToken);
+  /** GET on an [active token] endpoint as this file's fan, with their bearer and ACTIVE token. */
+  const getActive = (path: string) =>
+    request(http(app)).get(path).set('Authorization', bearer).set('Queue-Token', queueToken);
 
   afterAll(async () => {
     await app.close();
@@ -23,24 +29,44 @@ describe('users and catalogue (e2e)', () => {
   it('should register a user with an empty wallet and read it back', async () => {
     const created = await request(http(app))
       .post('/users')
-      .send({ name: '  Kim Minji ' })
+      .send({ name: '  Kim Minji ', email: 'minji@example.test', password: 'password-123' })
       .expect(201);
     expect(created.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Kim Minji',
+      email: 'minji@example.test',
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
-    const fetched = await request(http(app)).get(`/users/${created.body.id}`).expect(200);
+    const mine = await authHeader(created.body.id);
+    const fetched = await request(http(app)).get(`/users/${created.body.id}`).set(mine).expect(200);
     expect(fetched.body).toEqual(created.body);
+    const viaAlias = await request(http(app)).get('/users/me').set(mine).expect(200);
+    expect(viaAlias.body).toEqual(created.body);
     const wallets = await sql(app, 'SELECT balance FROM cash_wallets WHERE user_id = ?', [
       created.body.id,
     ]);
     expect(wallets).toEqual([{ balance: 0 }]);
   });
 
-  it('should answer 404 USER_NOT_FOUND when the user does not exist', async () => {
+  it('should answer 404 USER_NOT_FOUND for an id that is not the caller’s, existing or not', async () => {
+    const other = await createUser(app);
+    for (const id of [other.id, '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11']) {
+      const response = await request(http(app))
+        .get(`/users/${id}`)
+        .set('Authorization', bearer)
+        .expect(404)
+        .expect('Content-Type', /application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 404, code: 'USER_NOT_FOUND' });
+      expect(response.body.detail).toBe('No such user.');
+    }
+    const anonymous = await request(http(app)).get(`/users/${other.id}`).expect(401);
+    expect(anonymous.body.code).toBe('AUTH_TOKEN_INVALID');
+  });
+
+  it('should answer 404 USER_NOT_FOUND with its title', async () => {
     const response = await request(http(app))
       .get('/users/5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11')
+      .set('Authorization', bearer)
       .expect(404)
       .expect('Content-Type', /application\/problem\+json/);
     expect(response.body).toMatchObject({
@@ -185,7 +211,7 @@ describe('users and catalogue (e2e)', () => {
     const unknown = '3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e11';
     for (const path of paths) {
       for (const token of [undefined, unknown, 'not-a-token', 'x'.repeat(5000)]) {
-        const call = request(http(app)).get(path);
+        const call = request(http(app)).get(path).set('Authorization', bearer);
         if (token !== undefined) void call.set('Queue-Token', token);
         const response = await call.expect(401);
         expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -200,7 +226,8 @@ describe('users and catalogue (e2e)', () => {
     const user = await createUser(app);
     const issued = await request(http(app))
       .post('/queue/tokens')
-      .send({ userId: user.id })
+      .set(await authHeader(user.id))
+      .send({ concertId: concert.id })
       .expect(201);
     expect(issued.body.status).toBe('WAITING');
     for (const path of [
@@ -209,6 +236,7 @@ describe('users and catalogue (e2e)', () => {
     ]) {
       const response = await request(http(app))
         .get(path)
+        .set(await authHeader(user.id))
         .set('Queue-Token', issued.body.token)
         .expect(403);
       expect(response.body).toMatchObject({ status: 403, code: 'QUEUE_TOKEN_NOT_ACTIVE' });
@@ -233,6 +261,7 @@ describe('users and catalogue (e2e)', () => {
       expect.arrayContaining([
         '/users',
         '/users/{userId}',
+        '/auth/tokens',
         '/concerts',
         '/queue/tokens',
         '/queue/status',
