@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createConcert, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
 
 /**
@@ -12,11 +13,14 @@ describe('bad input (e2e)', () => {
   let app: NestFastifyApplication;
   let concertId: number;
   let queueToken: string;
+  let fanAuth: { authorization: string };
 
   beforeAll(async () => {
     app = await startApp();
     concertId = (await createConcert(app)).id;
-    queueToken = await activeTokenFor(app, (await createUser(app)).id);
+    const fanId = (await createUser(app)).id;
+    fanAuth = await authHeader(fanId);
+    queueToken = await activeTokenFor(app, fanId, concertId);
   });
 
   afterAll(async () => {
@@ -49,6 +53,14 @@ describe('bad input (e2e)', () => {
       ['empty name', { name: '' }, 'name'],
       ['blank name', { name: '   ' }, 'name'],
       ['name too long', { name: 'x'.repeat(51) }, 'name'],
+      ['missing email', { name: 'a', password: 'password-123' }, 'email'],
+      [
+        'email too long',
+        { name: 'a', email: `${'x'.repeat(250)}@b.co`, password: 'password-123' },
+        'email',
+      ],
+      ['password too short', { name: 'a', email: 'a@b.test', password: 'short' }, 'password'],
+      ['numeric password', { name: 'a', email: 'a@b.test', password: 12345678 }, 'password'],
     ])('should answer 400 VALIDATION_FAILED for %s', async (_case, body, field) => {
       const response = await request(http(app)).post('/users').send(body);
       expectProblem(response, 400, 'VALIDATION_FAILED');
@@ -109,16 +121,31 @@ describe('bad input (e2e)', () => {
       ['/concerts/1.5/schedules', 'concertId'],
       ['/concerts/99999999999/schedules', 'concertId'],
       ['/concerts/1/schedules/x/seats', 'scheduleId'],
+      ['/concerts/1e3/schedules', 'concertId'],
+      ['/concerts/0x10/schedules', 'concertId'],
+      ['/concerts/+1/schedules', 'concertId'],
+      ['/concerts/01/schedules', 'concertId'],
+      ['/concerts/%201/schedules', 'concertId'],
     ])('should answer 400 VALIDATION_FAILED for GET %s', async (path, field) => {
-      // The catalogue paths need an ACTIVE token (the guard runs before the id pipes).
-      const response = await request(http(app)).get(path).set('Queue-Token', queueToken);
+      // The catalogue paths need a bearer and an ACTIVE token (the guards run before the pipes).
+      const response = await request(http(app))
+        .get(path)
+        .set(fanAuth)
+        .set('Queue-Token', queueToken);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([expect.objectContaining({ field })]);
     });
 
     it('should answer 401 QUEUE_TOKEN_INVALID before validating ids when the token is missing', async () => {
       for (const path of ['/concerts/abc/schedules', '/concerts/1/schedules/x/seats']) {
-        expectProblem(await request(http(app)).get(path), 401, 'QUEUE_TOKEN_INVALID');
+        expectProblem(await request(http(app)).get(path).set(fanAuth), 401, 'QUEUE_TOKEN_INVALID');
+      }
+    });
+
+    it('should answer 401 AUTH_TOKEN_INVALID before anything else when the bearer is missing', async () => {
+      for (const path of ['/concerts/abc/schedules', '/users/not-a-uuid', '/users/me/cash']) {
+        const response = await request(http(app)).get(path).set('Queue-Token', queueToken);
+        expectProblem(response, 401, 'AUTH_TOKEN_INVALID');
       }
     });
 
@@ -129,28 +156,37 @@ describe('bad input (e2e)', () => {
 
   describe('queue', () => {
     it.each([
-      ['unknown field', { userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11', vip: true }, 'vip'],
-      ['missing userId', {}, 'userId'],
-      ['non-UUID userId', { userId: 'not-a-uuid' }, 'userId'],
-      ['numeric userId', { userId: 42 }, 'userId'],
-      ['over-long userId', { userId: 'a'.repeat(5000) }, 'userId'],
+      ['unknown field', { concertId: 1, vip: true }, 'vip'],
+      [
+        'a userId (the caller comes from the bearer only)',
+        { concertId: 1, userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11' },
+        'userId',
+      ],
+      ['missing concertId', {}, 'concertId'],
+      ['string concertId', { concertId: '1' }, 'concertId'],
+      ['zero concertId', { concertId: 0 }, 'concertId'],
+      ['fractional concertId', { concertId: 1.5 }, 'concertId'],
+      ['huge concertId', { concertId: 2 ** 31 }, 'concertId'],
     ])(
       'should answer 400 VALIDATION_FAILED on POST /queue/tokens for %s',
       async (_case, body, field) => {
-        const response = await request(http(app)).post('/queue/tokens').send(body);
+        const response = await request(http(app))
+          .post('/queue/tokens')
+          .set(await authHeader((await createUser(app)).id))
+          .send(body);
         expectProblem(response, 400, 'VALIDATION_FAILED');
         expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
       },
     );
 
-    it('should answer 404 USER_NOT_FOUND on POST /queue/tokens for an unknown user', async () => {
+    it('should answer 404 CONCERT_NOT_FOUND on POST /queue/tokens for an unknown concert', async () => {
       const response = await request(http(app))
         .post('/queue/tokens')
-        .send({ userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11' })
+        .set(await authHeader((await createUser(app)).id))
+        .send({ concertId: 2_000_000_000 })
         .expect(404)
         .expect('Content-Type', /application\/problem\+json/);
-      // Not expectProblem: its leak check's /ER_/ would match the code USER_NOT_FOUND itself.
-      expect(response.body).toMatchObject({ status: 404, code: 'USER_NOT_FOUND' });
+      expect(response.body).toMatchObject({ status: 404, code: 'CONCERT_NOT_FOUND' });
     });
 
     it.each([

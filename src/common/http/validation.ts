@@ -15,9 +15,20 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/**
+ * ValidationPipe runs before a route's own pipes and, with `transform`, turns a path segment
+ * declared `number` into one with Number(): `1e3`, `0x10`, `+1`, ` 1` and `01` would all reach
+ * ParseIdPipe as canonical numbers. Path params are left as strings for their own pipes to judge.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
+  }
+}
+
 /** Strict body/query validation: unknown fields rejected, no implicit type coercion. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
