@@ -1,5 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
 import request from 'supertest';
+import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
 import { createConcert, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
@@ -187,6 +189,76 @@ describe('bad input (e2e)', () => {
         .expect(404)
         .expect('Content-Type', /application\/problem\+json/);
       expect(response.body).toMatchObject({ status: 404, code: 'CONCERT_NOT_FOUND' });
+    });
+
+    describe('attacks on POST /queue/tokens', () => {
+      const issue = async (callerId: string, body: object) =>
+        request(http(app))
+          .post('/queue/tokens')
+          .set(await authHeader(callerId))
+          .send(body);
+
+      /** What the queue holds for these users, and how many tokens it has issued so far. */
+      async function queueState(userIds: string[]) {
+        const redis = app.get(Redis);
+        const metrics = (await request(http(app)).get('/metrics').expect(200)).text;
+        return {
+          tokensOfUsers: await Promise.all(userIds.map((id) => redis.hget(QUEUE_KEYS.users, id))),
+          liveTokens: await redis.hlen(QUEUE_KEYS.owners),
+          issued: Number(/^queue_tokens_issued_total (\S+)$/m.exec(metrics)?.[1] ?? 'NaN'),
+        };
+      }
+
+      it("should answer 400 VALIDATION_FAILED and issue no token when the body names another user's userId", async () => {
+        const [attacker, victim] = [await createUser(app), await createUser(app)];
+        const before = await queueState([attacker.id, victim.id]);
+        expect(before.tokensOfUsers).toEqual([null, null]);
+
+        for (const body of [
+          { concertId, userId: victim.id },
+          { concertId, userId: attacker.id },
+          { userId: victim.id },
+        ]) {
+          const response = await issue(attacker.id, body);
+          expectProblem(response, 400, 'VALIDATION_FAILED');
+          expect(response.body.errors).toContainEqual(expect.objectContaining({ field: 'userId' }));
+        }
+
+        await expect(queueState([attacker.id, victim.id])).resolves.toEqual(before);
+        // Neither holds a token: each one's first real request gets a new one (201), its own.
+        const victims = await issue(victim.id, { concertId });
+        const attackers = await issue(attacker.id, { concertId });
+        expect([victims.status, attackers.status]).toEqual([201, 201]);
+        expect(victims.body.userId).toBe(victim.id);
+        expect(attackers.body.userId).toBe(attacker.id);
+        expect(attackers.body.token).not.toBe(victims.body.token);
+      });
+
+      it('should answer 404 CONCERT_NOT_FOUND and issue no token for a concert that does not exist', async () => {
+        const fan = await createUser(app);
+        const before = await queueState([fan.id]);
+
+        for (const unknown of [2_000_000_000, 2_147_483_647, concertId + 1_000_000]) {
+          const response = await issue(fan.id, { concertId: unknown });
+          expect(response.status).toBe(404);
+          expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+          expect(response.body).toMatchObject({ status: 404, code: 'CONCERT_NOT_FOUND' });
+        }
+
+        await expect(queueState([fan.id])).resolves.toEqual(before);
+        expect(before.tokensOfUsers).toEqual([null]);
+        expect((await issue(fan.id, { concertId })).status).toBe(201);
+      });
+
+      it('should answer 401 AUTH_TOKEN_INVALID before reading the body when the bearer is missing', async () => {
+        const before = await queueState([]);
+        for (const body of [{ concertId }, { userId: '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11' }]) {
+          const response = await request(http(app)).post('/queue/tokens').send(body);
+          expectProblem(response, 401, 'AUTH_TOKEN_INVALID');
+          expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
+        }
+        await expect(queueState([])).resolves.toEqual(before);
+      });
     });
 
     it.each([

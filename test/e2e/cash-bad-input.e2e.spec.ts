@@ -2,17 +2,25 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
 import { http, sql, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
 
 /** Every cash endpoint refuses bad input with problem+json, a stable code, and no effect. */
 describe('cash bad input (e2e)', () => {
   let app: NestFastifyApplication;
   let userId: string;
+  /** The `Authorization` value of `userId`. */
+  let bearer: string;
 
   beforeAll(async () => {
     app = await startApp();
     userId = (await createUser(app)).id;
-    await request(http(app)).post(`/users/${userId}/cash/charges`).send({ amount: 1_000 });
+    bearer = (await authHeader(userId)).authorization;
+    await request(http(app))
+      .post(`/users/${userId}/cash/charges`)
+      .set('Authorization', bearer)
+      .send({ amount: 1_000 })
+      .expect(200);
   });
 
   afterAll(async () => {
@@ -27,7 +35,8 @@ describe('cash bad input (e2e)', () => {
   }
 
   describe('POST /users/{userId}/cash/charges', () => {
-    const charge = () => request(http(app)).post(`/users/${userId}/cash/charges`);
+    const charge = () =>
+      request(http(app)).post(`/users/${userId}/cash/charges`).set('Authorization', bearer);
 
     it.each([
       ['unknown field', { amount: 1, currency: 'KRW' }, 'currency'],
@@ -71,6 +80,16 @@ describe('cash bad input (e2e)', () => {
       expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('should check the bearer token before the body and the Idempotency-Key', async () => {
+      const response = await request(http(app))
+        .post(`/users/${userId}/cash/charges`)
+        .set('Idempotency-Key', 'two words')
+        .send({ amount: -1, bogus: true });
+      expectProblem(response, 401, 'AUTH_TOKEN_INVALID');
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
+      expect(response.body.errors).toBeUndefined();
+    });
+
     it.each([
       ['65 characters', 'k'.repeat(65)],
       ['empty', ''],
@@ -86,6 +105,7 @@ describe('cash bad input (e2e)', () => {
       const other = (await createUser(app)).id;
       await request(http(app))
         .post(`/users/${other}/cash/charges`)
+        .set(await authHeader(other))
         .set('Idempotency-Key', 'k'.repeat(64))
         .send({ amount: 5 })
         .expect(200, { userId: other, balance: 5 });
@@ -94,7 +114,7 @@ describe('cash bad input (e2e)', () => {
 
   describe('GET /users/{userId}/cash/history', () => {
     const history = (query: string) =>
-      request(http(app)).get(`/users/${userId}/cash/history${query}`);
+      request(http(app)).get(`/users/${userId}/cash/history${query}`).set('Authorization', bearer);
 
     it.each([
       ['limit=0', 'limit'],
@@ -134,15 +154,62 @@ describe('cash bad input (e2e)', () => {
       ['POST', '/users/not-a-uuid/cash/charges'],
       ['GET', '/users/12345/cash/history'],
       ['GET', '/users/5b0f3b1e8a3c4a579a1e2f0d6c8b9e11/cash'],
+      ['POST', '/users/me%20/cash/charges'],
+      ['POST', `/users/{${'5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11'}}/cash/charges`],
     ])('should answer 400 VALIDATION_FAILED for %s %s', async (method, path) => {
       const call =
         method === 'GET'
           ? request(http(app)).get(path)
           : request(http(app)).post(path).send({ amount: 1 });
-      const response = await call;
+      const response = await call.set('Authorization', bearer);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([expect.objectContaining({ field: 'userId' })]);
     });
+  });
+
+  describe('charges on a path that is not the caller', () => {
+    it.each([
+      ['another user', 'other'],
+      ['a user nobody has', 'ghost'],
+    ])(
+      'should answer 404 USER_NOT_FOUND and write no ledger row for a charge on %s',
+      async (_case, whose) => {
+        const other = (await createUser(app)).id;
+        const target = whose === 'other' ? other : '4e2a0c8d-6b1f-4d3e-9a5c-7b9d1f3e5a7c';
+        const ledgerBefore = await sql(app, 'SELECT id FROM cash_history ORDER BY id');
+
+        for (const key of [undefined, 'wrong-path']) {
+          const call = request(http(app))
+            .post(`/users/${target}/cash/charges`)
+            .set('Authorization', bearer);
+          if (key !== undefined) void call.set('Idempotency-Key', key);
+          const response = await call.send({ amount: 777 });
+          expect(response.status).toBe(404);
+          expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+          // Not expectProblem: its leak check's /ER_/ would match the code USER_NOT_FOUND itself.
+          expect(response.body).toMatchObject({ status: 404, code: 'USER_NOT_FOUND' });
+        }
+
+        await expect(sql(app, 'SELECT id FROM cash_history ORDER BY id')).resolves.toEqual(
+          ledgerBefore,
+        );
+        await expect(walletState(app, other)).resolves.toEqual({
+          balance: 0,
+          ledgerSum: 0,
+          entries: 0,
+        });
+        await expect(
+          sql(app, 'SELECT id FROM idempotency_keys WHERE user_id IN (?, ?, ?)', [
+            userId,
+            other,
+            target,
+          ]),
+        ).resolves.toEqual([]);
+        await expect(
+          sql(app, 'SELECT user_id FROM cash_wallets WHERE user_id = ?', [target]),
+        ).resolves.toEqual(whose === 'other' ? [{ user_id: other }] : []);
+      },
+    );
   });
 
   // Runs last (Jest keeps declaration order): none of the requests above may have had an effect.

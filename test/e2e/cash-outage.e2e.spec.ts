@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createUser } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
+import { authHeader } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
 import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
@@ -31,14 +32,29 @@ describe('cash with a dependency down (e2e)', () => {
     await Promise.all([mysqlProxy.cut(), redisProxy.cut()]);
   });
 
+  /** Users' `Authorization` values, minted before any outage (minting needs no dependency). */
+  const bearers = new Map<string, string>();
+
+  async function signUp(): Promise<string> {
+    const { id } = await createUser(app);
+    bearers.set(id, (await authHeader(id)).authorization);
+    return id;
+  }
+
+  const get = (userId: string, path: string) =>
+    request(http(app))
+      .get(path)
+      .set('Authorization', bearers.get(userId) ?? '');
+
   const charge = (userId: string, amount: number, key: string) =>
     request(http(app))
       .post(`/users/${userId}/cash/charges`)
+      .set('Authorization', bearers.get(userId) ?? '')
       .set('Idempotency-Key', key)
       .send({ amount });
 
   it('should charge once per key and replay when Redis is down', async () => {
-    const { id } = await createUser(app);
+    const id = await signUp();
     await redisProxy.cut();
     try {
       const first = await charge(id, 3_000, 'no-redis').expect(200);
@@ -64,14 +80,14 @@ describe('cash with a dependency down (e2e)', () => {
   });
 
   it('should answer 503 and remember nothing while MySQL is down', async () => {
-    const { id } = await createUser(app);
+    const id = await signUp();
     await mysqlProxy.cut();
     let responses: request.Response[];
     try {
       responses = [
-        await request(http(app)).get(`/users/${id}/cash`),
+        await get(id, `/users/${id}/cash`),
         await charge(id, 1_000, 'no-mysql'),
-        await request(http(app)).get(`/users/${id}/cash/history`),
+        await get(id, `/users/${id}/cash/history`),
       ];
     } finally {
       await mysqlProxy.restore();
@@ -84,7 +100,7 @@ describe('cash with a dependency down (e2e)', () => {
 
     // Back up: the key was never stored and its marker was released, so the retry charges.
     await eventually(async () => {
-      await request(http(app)).get(`/users/${id}/cash`).expect(200);
+      await get(id, `/users/${id}/cash`).expect(200);
     });
     const retry = await charge(id, 1_000, 'no-mysql').expect(200);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();

@@ -2,8 +2,9 @@ import { TransactionHost } from '../../src/common/database/transaction';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { CashService } from '../../src/modules/cash/domain/cash.service';
-import { createUser } from '../factories/catalogue.factory';
+import { createUser as signUpUser, CreatedUser } from '../factories/catalogue.factory';
 import { sql, startApp } from '../support/app';
+import { accessToken, authHeader } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
 
 /**
@@ -37,8 +38,31 @@ describe('cash (e2e, 3 instances)', () => {
   /** Round-robin over the instances, like a load balancer. */
   const via = (i: number) => request(urls[i % urls.length]);
 
-  function charge(i: number, userId: string, amount: number, key?: string) {
-    const call = via(i).post(`/users/${userId}/cash/charges`).send({ amount });
+  /** Each user's `Authorization` value, minted once when the user signs up. */
+  const bearers = new Map<string, string>();
+
+  async function createUser(target: NestFastifyApplication): Promise<CreatedUser> {
+    const user = await signUpUser(target);
+    bearers.set(user.id, (await authHeader(user.id)).authorization);
+    return user;
+  }
+
+  function bearerOf(userId: string): string {
+    const bearer = bearers.get(userId);
+    if (bearer === undefined) throw new Error(`no bearer for ${userId}`);
+    return bearer;
+  }
+
+  /** GET as `caller` (with the caller's bearer token). */
+  const get = (i: number, path: string, caller: string) =>
+    via(i).get(path).set('Authorization', bearerOf(caller));
+
+  /** A charge on `userId`'s wallet, sent by `caller` (the wallet's owner unless given). */
+  function charge(i: number, userId: string, amount: number, key?: string, caller = userId) {
+    const call = via(i)
+      .post(`/users/${userId}/cash/charges`)
+      .set('Authorization', bearerOf(caller))
+      .send({ amount });
     return key === undefined ? call : call.set('Idempotency-Key', key);
   }
 
@@ -53,30 +77,39 @@ describe('cash (e2e, 3 instances)', () => {
   describe('balance and charges', () => {
     it('should start a new user at zero and add a charge when charging', async () => {
       const { id } = await createUser(app);
-      await via(0).get(`/users/${id}/cash`).expect(200, { userId: id, balance: 0 });
+      await get(0, `/users/${id}/cash`, id).expect(200, { userId: id, balance: 0 });
 
       const response = await charge(1, id, 50_000).expect(200);
 
       expect(response.body).toEqual({ userId: id, balance: 50_000 });
       expect(response.headers['idempotent-replayed']).toBeUndefined();
-      await via(2).get(`/users/${id}/cash`).expect(200, { userId: id, balance: 50_000 });
+      await get(2, `/users/${id}/cash`, id).expect(200, { userId: id, balance: 50_000 });
     });
 
     it('should answer 404 USER_NOT_FOUND for an unknown user on every cash endpoint', async () => {
+      const caller = (await createUser(app)).id;
       const ghost = '0b7e6a2c-5a3f-4d8e-9c1b-2f4a6e8d0c13';
       for (const call of [
-        via(0).get(`/users/${ghost}/cash`),
-        charge(1, ghost, 100),
-        charge(2, ghost, 100, 'ghost-key'),
-        via(0).get(`/users/${ghost}/cash/history`),
+        get(0, `/users/${ghost}/cash`, caller),
+        charge(1, ghost, 100, undefined, caller),
+        charge(2, ghost, 100, 'ghost-key', caller),
+        get(0, `/users/${ghost}/cash/history`, caller),
       ]) {
         const response = await call;
         expect(response.status).toBe(404);
         expect(response.body.code).toBe('USER_NOT_FOUND');
       }
       await expect(
-        sql(app, 'SELECT id FROM idempotency_keys WHERE user_id = ?', [ghost]),
+        sql(app, 'SELECT id FROM idempotency_keys WHERE user_id IN (?, ?)', [ghost, caller]),
       ).resolves.toEqual([]);
+      await expect(
+        sql(app, 'SELECT user_id FROM cash_wallets WHERE user_id = ?', [ghost]),
+      ).resolves.toEqual([]);
+      await expect(walletState(app, caller)).resolves.toEqual({
+        balance: 0,
+        ledgerSum: 0,
+        entries: 0,
+      });
     });
 
     it('should add up exactly when 200 charges of random amounts race on one user across 3 instances', async () => {
@@ -96,7 +129,7 @@ describe('cash (e2e, 3 instances)', () => {
         ledgerSum: total,
         entries: 200,
       });
-      await via(1).get(`/users/${id}/cash`).expect(200, { userId: id, balance: total });
+      await get(1, `/users/${id}/cash`, id).expect(200, { userId: id, balance: total });
     });
   });
 
@@ -170,7 +203,7 @@ describe('cash (e2e, 3 instances)', () => {
       const replay = await charge(2, id, 1_000, 'early').expect(200);
 
       expect(replay.body).toEqual({ userId: id, balance: 1_000 });
-      await via(0).get(`/users/${id}/cash`).expect(200, { userId: id, balance: 3_000 });
+      await get(0, `/users/${id}/cash`, id).expect(200, { userId: id, balance: 3_000 });
     });
 
     it('should answer 422 IDEMPOTENCY_KEY_REUSED and charge nothing when the same key comes with another body', async () => {
@@ -249,13 +282,11 @@ describe('cash (e2e, 3 instances)', () => {
         .withTransaction(() => app.get(CashService).debitForPayment(id, 250, 77));
       await charge(1, id, 400).expect(200);
 
-      const page1 = await via(0).get(`/users/${id}/cash/history?limit=2`).expect(200);
-      const page2 = await via(1)
-        .get(`/users/${id}/cash/history`)
+      const page1 = await get(0, `/users/${id}/cash/history?limit=2`, id).expect(200);
+      const page2 = await get(1, `/users/${id}/cash/history`, id)
         .query({ limit: 2, cursor: page1.body.nextCursor })
         .expect(200);
-      const page3 = await via(2)
-        .get(`/users/${id}/cash/history`)
+      const page3 = await get(2, `/users/${id}/cash/history`, id)
         .query({ limit: 2, cursor: page2.body.nextCursor })
         .expect(200);
 
@@ -283,11 +314,149 @@ describe('cash (e2e, 3 instances)', () => {
 
     it('should default to 20 items and return an empty page for a fresh wallet', async () => {
       const { id } = await createUser(app);
-      await via(0).get(`/users/${id}/cash/history`).expect(200, { items: [], nextCursor: null });
+      await get(0, `/users/${id}/cash/history`, id).expect(200, { items: [], nextCursor: null });
       await Promise.all(Array.from({ length: 21 }, (_, i) => charge(i, id, 1)));
-      const page = await via(1).get(`/users/${id}/cash/history`).expect(200);
+      const page = await get(1, `/users/${id}/cash/history`, id).expect(200);
       expect(page.body.items).toHaveLength(20);
       expect(page.body.nextCursor).toEqual(expect.any(String));
+    });
+  });
+
+  describe('ownership and authentication', () => {
+    /** Every [user] endpoint under /users/{userId}, for one path id. */
+    const endpoints = (userId: string) => [
+      { method: 'GET', path: `/users/${userId}` },
+      { method: 'GET', path: `/users/${userId}/cash` },
+      { method: 'GET', path: `/users/${userId}/cash/history` },
+      { method: 'POST', path: `/users/${userId}/cash/charges` },
+      { method: 'GET', path: `/users/${userId}/payments` },
+    ];
+
+    function send(i: number, endpoint: { method: string; path: string }, authorization?: string) {
+      const call =
+        endpoint.method === 'GET'
+          ? via(i).get(endpoint.path)
+          : via(i).post(endpoint.path).send({ amount: 1_000 });
+      return authorization === undefined ? call : call.set('Authorization', authorization);
+    }
+
+    it("should answer 404 USER_NOT_FOUND to B's bearer on A's user, cash, history, charges and payments, and change nothing", async () => {
+      const [alice, bob] = [await createUser(app), await createUser(app)];
+      await charge(0, alice.id, 5_000, 'alice-key').expect(200);
+      const ghost = '7d1e9b0a-3c2f-4e5d-8a6b-1c0d2e3f4a5b';
+      const ghostAnswer = (
+        await send(0, { method: 'GET', path: `/users/${ghost}` }, bearerOf(bob.id))
+      ).body as Record<string, unknown>;
+
+      const answers = [];
+      for (const [i, endpoint] of endpoints(alice.id).entries()) {
+        answers.push(await send(i, endpoint, bearerOf(bob.id)));
+      }
+      answers.push(await charge(0, alice.id, 1_000, 'alice-key', bob.id));
+      answers.push(await charge(1, alice.id, 1_000, 'bob-key', bob.id));
+
+      for (const response of answers) {
+        expect(response.status).toBe(404);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.body).toMatchObject({ status: 404, code: 'USER_NOT_FOUND' });
+        // Exactly what an id nobody has gets: no hint that Alice exists.
+        expect(response.body.title).toBe(ghostAnswer.title);
+        expect(response.body.detail).toBe(ghostAnswer.detail);
+        expect(JSON.stringify(response.body)).not.toContain(alice.name);
+        expect(JSON.stringify(response.body)).not.toContain(alice.email);
+      }
+      await expect(walletState(app, alice.id)).resolves.toEqual({
+        balance: 5_000,
+        ledgerSum: 5_000,
+        entries: 1,
+      });
+      await expect(walletState(app, bob.id)).resolves.toEqual({
+        balance: 0,
+        ledgerSum: 0,
+        entries: 0,
+      });
+      await expect(
+        sql(app, 'SELECT user_id, idem_key FROM idempotency_keys WHERE user_id IN (?, ?)', [
+          alice.id,
+          bob.id,
+        ]),
+      ).resolves.toEqual([{ user_id: alice.id, idem_key: 'alice-key' }]);
+      await get(2, `/users/${alice.id}/cash`, alice.id).expect(200, {
+        userId: alice.id,
+        balance: 5_000,
+      });
+    });
+
+    it('should treat `me` as the caller on the user, cash, charges, history and payments', async () => {
+      const [alice, bob] = [await createUser(app), await createUser(app)];
+
+      const me = await get(0, '/users/me', alice.id).expect(200);
+      expect(me.body).toEqual({
+        id: alice.id,
+        name: alice.name,
+        email: alice.email,
+        createdAt: expect.any(String),
+      });
+      await get(1, `/users/${alice.id}`, alice.id).expect(200, me.body);
+      await get(2, '/users/me/cash', alice.id).expect(200, { userId: alice.id, balance: 0 });
+      await charge(0, 'me', 1_234, 'via-me', alice.id).expect(200, {
+        userId: alice.id,
+        balance: 1_234,
+      });
+      const history = await get(1, '/users/me/cash/history', alice.id).expect(200);
+      expect(history.body.items).toEqual([
+        expect.objectContaining({ type: 'CHARGE', amount: 1_234, balanceAfter: 1_234 }),
+      ]);
+      await get(2, '/users/me/payments', alice.id).expect(200, []);
+      // `me` is whoever sends the bearer: Bob's `me` is Bob.
+      await get(0, '/users/me/cash', bob.id).expect(200, { userId: bob.id, balance: 0 });
+      await get(1, '/users/me', bob.id).expect(200);
+      await expect(walletState(app, alice.id)).resolves.toEqual({
+        balance: 1_234,
+        ledgerSum: 1_234,
+        entries: 1,
+      });
+      await expect(walletState(app, bob.id)).resolves.toMatchObject({ balance: 0, entries: 0 });
+    });
+
+    it('should answer 401 AUTH_TOKEN_INVALID with WWW-Authenticate: Bearer and change nothing without a valid bearer', async () => {
+      const alice = await createUser(app);
+      await charge(0, alice.id, 2_000).expect(200);
+      const notAUser = '2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d';
+      const badBearers: (string | undefined)[] = [
+        undefined,
+        '',
+        `Basic ${Buffer.from('alice:password').toString('base64')}`,
+        'Bearer',
+        'Bearer not-a-jwt',
+        `Bearer ${await accessToken(alice.id, { expiresIn: -120 })}`,
+        `Bearer ${await accessToken(alice.id, { secret: 'another-secret-of-at-least-32-characters' })}`,
+        `Bearer ${await accessToken(alice.id, { audience: 'someone-else' })}`,
+        `Bearer ${await accessToken(notAUser)}`,
+      ];
+
+      let i = 0;
+      for (const endpoint of [...endpoints(alice.id), ...endpoints('me')]) {
+        for (const authorization of badBearers) {
+          const response = await send(i++, endpoint, authorization);
+          expect({ endpoint, authorization, status: response.status }).toEqual({
+            endpoint,
+            authorization,
+            status: 401,
+          });
+          expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+          expect(response.body).toMatchObject({ status: 401, code: 'AUTH_TOKEN_INVALID' });
+          expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
+        }
+      }
+      await expect(walletState(app, alice.id)).resolves.toEqual({
+        balance: 2_000,
+        ledgerSum: 2_000,
+        entries: 1,
+      });
+      await expect(
+        sql(app, 'SELECT user_id FROM cash_wallets WHERE user_id = ?', [notAUser]),
+      ).resolves.toEqual([]);
     });
   });
 
@@ -304,18 +473,23 @@ describe('cash (e2e, 3 instances)', () => {
 
     it('should document every status and code of the cash endpoints in OpenAPI', async () => {
       const doc = (await via(0).get('/docs-json').expect(200)).body as {
-        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+        paths: Record<
+          string,
+          Record<string, { responses: Record<string, unknown>; security?: unknown }>
+        >;
       };
       const codes = (path: string, method: string) =>
         JSON.stringify(doc.paths[path][method].responses);
       expect(Object.keys(doc.paths['/users/{userId}/cash/charges'].post.responses).sort()).toEqual([
         '200',
         '400',
+        '401',
         '404',
         '409',
         '413',
         '415',
         '422',
+        '429',
         '500',
         '503',
       ]);
@@ -325,11 +499,21 @@ describe('cash (e2e, 3 instances)', () => {
         'IDEMPOTENCY_KEY_IN_PROGRESS',
         'USER_NOT_FOUND',
         'VALIDATION_FAILED',
+        'AUTH_TOKEN_INVALID',
+        'RATE_LIMITED',
       ]) {
         expect(codes('/users/{userId}/cash/charges', 'post')).toContain(code);
       }
       expect(codes('/users/{userId}/cash', 'get')).toContain('USER_NOT_FOUND');
       expect(codes('/users/{userId}/cash/history', 'get')).toContain('VALIDATION_FAILED');
+      for (const [path, method] of [
+        ['/users/{userId}/cash', 'get'],
+        ['/users/{userId}/cash/charges', 'post'],
+        ['/users/{userId}/cash/history', 'get'],
+      ]) {
+        expect(codes(path, method)).toContain('AUTH_TOKEN_INVALID');
+        expect(doc.paths[path][method].security).toEqual([{ bearer: [] }]);
+      }
     });
 
     async function scrape(): Promise<{ charges: number; krw: number }> {

@@ -10,12 +10,15 @@ describe('users and catalogue (e2e)', () => {
   let fanId: string;
   let bearer: string;
   let queueToken: string;
+  /** The concert `queueToken` was issued for. */
+  let fanConcertId: number;
 
   beforeAll(async () => {
     app = await startApp();
     fanId = (await createUser(app)).id;
     bearer = `Bearer ${await accessToken(fanId)}`;
-    queueToken = await activeTokenFor(app, fanId, (await createConcert(app)).id);
+    fanConcertId = (await createConcert(app)).id;
+    queueToken = await activeTokenFor(app, fanId, fanConcertId);
   });
 
   /** GET on an [active token] endpoint as this file's fan, with their bearer and ACTIVE token. */
@@ -216,6 +219,55 @@ describe('users and catalogue (e2e)', () => {
         const response = await call.expect(401);
         expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
         expect(response.body).toMatchObject({ status: 401, code: 'QUEUE_TOKEN_INVALID' });
+      }
+    }
+  });
+
+  it("should answer 401 QUEUE_TOKEN_INVALID on schedules and seats with another user's ACTIVE token", async () => {
+    // The token's own concert, so the only thing wrong is whose token it is.
+    const schedule = await createSchedule(app, fanConcertId, { seatCount: 1 });
+    const thief = await createUser(app);
+    const paths = [
+      `/concerts/${fanConcertId}/schedules`,
+      `/concerts/${fanConcertId}/schedules/${schedule.id}/seats`,
+    ];
+    for (const path of paths) {
+      const response = await request(http(app))
+        .get(path)
+        .set(await authHeader(thief.id))
+        .set('Queue-Token', queueToken)
+        .expect(401);
+      expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 401, code: 'QUEUE_TOKEN_INVALID' });
+    }
+    // The owner's token is untouched by the attempt.
+    for (const path of paths) await getActive(path).expect(200);
+    const status = await request(http(app))
+      .get('/queue/status')
+      .set('Queue-Token', queueToken)
+      .expect(200);
+    expect(status.body).toMatchObject({ userId: fanId, status: 'ACTIVE' });
+  });
+
+  it('should answer 401 AUTH_TOKEN_INVALID with WWW-Authenticate on schedules and seats without a valid bearer, even with an ACTIVE token', async () => {
+    const schedule = await createSchedule(app, fanConcertId, { seatCount: 1 });
+    const bearers = [
+      undefined,
+      'Bearer ',
+      `Bearer ${await accessToken(fanId, { expiresIn: -120 })}`,
+      `Bearer ${await accessToken(fanId, { issuer: 'someone-else' })}`,
+      `Bearer ${await accessToken('9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d')}`,
+    ];
+    for (const path of [
+      `/concerts/${fanConcertId}/schedules`,
+      `/concerts/${fanConcertId}/schedules/${schedule.id}/seats`,
+    ]) {
+      for (const authorization of bearers) {
+        const call = request(http(app)).get(path).set('Queue-Token', queueToken);
+        if (authorization !== undefined) void call.set('Authorization', authorization);
+        const response = await call.expect(401);
+        expect(response.body).toMatchObject({ status: 401, code: 'AUTH_TOKEN_INVALID' });
+        expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
       }
     }
   });
