@@ -50,7 +50,15 @@ export default tseslint.config(
       'jest/valid-expect': ['error', { alwaysAwait: true }],
       'jest/expect-expect': [
         'error',
-        { assertFunctionNames: ['expect', 'expectProblem', 'request.**.expect'] },
+        {
+          assertFunctionNames: [
+            'expect',
+            'expectProblem',
+            'expectInvalid',
+            'request.**.expect',
+            'me.**.expect',
+          ],
+        },
       ],
       'jest/no-conditional-expect': 'off',
       // supertest bodies and raw SQL rows are untyped JSON; tests assert on them directly.

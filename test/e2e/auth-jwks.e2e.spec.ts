@@ -150,6 +150,8 @@ describe('External identity provider tokens (e2e)', () => {
 
   it('should keep accepting local HS256 tokens alongside the provider', async () => {
     const user = await signUp(app);
-    await me(await accessToken(user.id)).expect(200);
+    const response = await me(await accessToken(user.id));
+    expect(response.status).toBe(200);
+    expect((response.body as { id: string }).id).toBe(user.id);
   });
 });
