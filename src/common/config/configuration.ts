@@ -1,4 +1,5 @@
 import { ConfigType, registerAs } from '@nestjs/config';
+import { availableParallelism } from 'node:os';
 import { validateEnvironment } from './env.validation';
 
 // Each concern reads the already-validated environment; process.env is touched only here.
@@ -40,6 +41,9 @@ export const authConfig = registerAs('auth', () => {
       memoryKib: e.AUTH_ARGON2_MEMORY_KIB,
       timeCost: e.AUTH_ARGON2_TIME_COST,
       parallelism: e.AUTH_ARGON2_PARALLELISM,
+      concurrency:
+        e.AUTH_ARGON2_CONCURRENCY ??
+        Math.max(1, Math.min(availableParallelism() - 1, e.UV_THREADPOOL_SIZE - 1)),
     },
   };
 });

@@ -184,6 +184,25 @@ export class EnvironmentVariables {
   @Max(16)
   AUTH_ARGON2_PARALLELISM = 1;
 
+  /**
+   * argon2 hashes one instance runs at once (unset: one fewer than the cores and than libuv's
+   * thread pool, at least 1). The rest wait their turn, so logins queue instead of starving the
+   * event loop and the thread pool the bearer check and DNS use.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  AUTH_ARGON2_CONCURRENCY?: number;
+
+  /** libuv's thread pool size (Node reads it at start); only used to size the default above. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  UV_THREADPOOL_SIZE = 4;
+
   /** Writes (charges, token issue, holds, cancels, payments, refunds) per user per minute (0 = off). */
   @Transform(toInt)
   @IsInt()
