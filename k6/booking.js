@@ -1,14 +1,18 @@
-// The full flow for many users with realistic think time: sign up, top up cash, queue until
-// ACTIVE, browse schedules and seats, hold one or two seats, pay. A ramping number of users, as
-// the audience builds up after the on-sale announcement.
+// The full flow for many users with realistic think time: sign up, log in, top up cash, queue
+// until ACTIVE, browse schedules and seats, hold one or two seats, pay. A ramping number of users,
+// as the audience builds up after the on-sale announcement.
 //
 //   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... \
 //          -e PEAK_VUS=300 -e SCHEDULES=5 -e SEATS_PER_SCHEDULE=500 -e THINK_SECONDS=2 k6/booking.js
 //
+// Every iteration is a new account: the stack must allow the sign-ups (AUTH_SIGNUPS_PER_HOUR=0 or
+// high enough, since all VUs share one client address). Each user logs in through POST /auth/tokens
+// (argon2), unless -e AUTH_JWT_SECRET=... lets the script sign its tokens itself.
 // Users who find every seat taken end without paying (counted in `sold_out`), as they would.
 import { check, group, sleep } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 import * as api from './lib/api.js';
+import { newRunId } from './lib/auth.js';
 import { floatEnv, intEnv } from './lib/config.js';
 
 const PEAK_VUS = intEnv('PEAK_VUS', 300);
@@ -55,7 +59,7 @@ export function setup() {
       api.createOpenSchedule(concert.id, { seatCount: SEATS_PER_SCHEDULE, price: PRICE }).id,
     );
   }
-  return { concertId: concert.id, scheduleIds };
+  return { concertId: concert.id, scheduleIds, runId: newRunId() };
 }
 
 function think() {
@@ -67,14 +71,18 @@ function pick(items) {
   return items[Math.floor(Math.random() * items.length)];
 }
 
-export default function booking({ concertId }) {
-  const user = api.createUser(`k6 fan ${__VU}-${__ITER}`);
+export default function booking({ concertId, runId }) {
+  const user = api.createUser(
+    `k6 fan ${__VU}-${__ITER}`,
+    api.userEmail(runId, `${__VU}-${__ITER}`),
+  );
   if (!user) return;
+  const auth = user.accessToken;
   const wanted = Math.random() < 0.3 ? 2 : 1;
-  check(api.charge(user.id, wanted * PRICE), { 'charge: 200': (r) => r.status === 200 });
+  check(api.charge(auth, wanted * PRICE), { 'charge: 200': (r) => r.status === 200 });
   think();
 
-  const entered = api.enterQueue(user.id, MAX_QUEUE_WAIT_SECONDS);
+  const entered = api.enterQueue(auth, concertId, MAX_QUEUE_WAIT_SECONDS);
   if (!entered) {
     queueTimeouts.add(1);
     return;
@@ -84,20 +92,20 @@ export default function booking({ concertId }) {
 
   const held = [];
   group('choose seats', () => {
-    const open = api.schedules(token, concertId);
+    const open = api.schedules(auth, token, concertId);
     check(open, { 'schedules: 200': (r) => r.status === 200 });
     const candidates = api.json(open).filter((s) => s.availableSeats > 0);
     if (candidates.length === 0) return;
     const schedule = pick(candidates);
     think();
-    const seatMap = api.seats(token, concertId, schedule.id);
+    const seatMap = api.seats(auth, token, concertId, schedule.id);
     check(seatMap, { 'seats: 200': (r) => r.status === 200 });
     const free = api.json(seatMap).filter((s) => s.status === 'AVAILABLE');
     // Up to three tries: someone else may take the seat between the map and the click.
     let misses = 0;
     while (held.length < wanted && misses < 3 && free.length > 0) {
       const seat = free.splice(Math.floor(Math.random() * free.length), 1)[0];
-      const response = api.hold(token, schedule.id, seat.id);
+      const response = api.hold(auth, token, schedule.id, seat.id);
       if (response.status === 201) {
         held.push(api.json(response).id);
       } else {
@@ -113,13 +121,13 @@ export default function booking({ concertId }) {
   think();
 
   group('pay', () => {
-    const paid = api.pay(token, held, `k6-${user.id}`);
+    const paid = api.pay(auth, token, held, `k6-${user.id}`);
     check(paid, {
       'pay: 201 COMPLETED': (r) => r.status === 201 && api.json(r).status === 'COMPLETED',
       'pay: amount': (r) => api.json(r).amount === held.length * PRICE,
     });
     if (paid.status === 201) bookings.add(1);
-    check(api.payments(user.id), {
+    check(api.payments(auth), {
       'my payments: listed': (r) => r.status === 200 && api.list(r).length === 1,
     });
   });

@@ -1,5 +1,9 @@
 // Waiting-room load: token issue and status polling at target arrival rates (open model: the
-// rate is held whatever the latency, as on an on-sale morning). Sizes and rates from __ENV:
+// rate is held whatever the latency, as on an on-sale morning), for one concert's waiting room.
+// setup() signs up USERS users (the stack must allow it: AUTH_SIGNUPS_PER_HOUR=0 or ≥ USERS);
+// pass -e AUTH_JWT_SECRET=... to sign their access tokens here instead of logging each one in.
+// Token issue is a write counted by RATE_LIMIT_USER_WRITES_PER_MINUTE: keep ISSUE_RATE × 60 / USERS
+// below it. Sizes and rates from __ENV:
 //
 //   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... \
 //          -e USERS=2000 -e ISSUE_RATE=500 -e POLL_RATE=2000 -e DURATION=60s k6/queue.js
@@ -9,6 +13,7 @@
 import { check } from 'k6';
 import exec from 'k6/execution';
 import * as api from './lib/api.js';
+import { accessTokenOf, newRunId } from './lib/auth.js';
 import { intEnv } from './lib/config.js';
 
 const USERS = intEnv('USERS', 2000);
@@ -50,7 +55,8 @@ export const options = {
 };
 
 export function setup() {
-  return { userIds: api.createUsers(USERS, 0, 'k6 queue user') };
+  const concert = api.createConcert(`k6 queue ${Date.now()}`);
+  return { concertId: concert.id, users: api.createUsers(USERS, 0, newRunId(), 'k6 queue user') };
 }
 
 function validEntry(entry) {
@@ -64,9 +70,9 @@ function validEntry(entry) {
 }
 
 /** A client (re-)issuing its token: 201 the first time, 200 with the same token after. */
-export function issue({ userIds }) {
-  const userId = userIds[exec.scenario.iterationInTest % userIds.length];
-  const response = api.issueToken(userId);
+export function issue({ concertId, users }) {
+  const user = users[exec.scenario.iterationInTest % users.length];
+  const response = api.issueToken(accessTokenOf(user), concertId);
   check(response, {
     'issue: 201 or 200': (r) => r.status === 201 || r.status === 200,
     'issue: entry shape': (r) => validEntry(api.json(r)),
@@ -76,10 +82,12 @@ export function issue({ userIds }) {
 // One token per VU (each VU is its own JS runtime), re-issued if it expires or is dropped.
 let token;
 
-export function poll({ userIds }) {
+export function poll({ concertId, users }) {
   if (token === undefined) {
-    const userId = userIds[(exec.vu.idInTest - 1) % userIds.length];
-    token = api.json(api.issueToken(userId)).token;
+    const user = users[(exec.vu.idInTest - 1) % users.length];
+    const issued = api.json(api.issueToken(accessTokenOf(user), concertId));
+    if (!issued || !issued.token) return;
+    token = issued.token;
   }
   const response = api.queueStatus(token);
   if (response.status === 401) {

@@ -4,11 +4,14 @@
 //   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... -e USERS=200 -e SEATS=5 k6/seat-race.js
 //
 // All racers first become ACTIVE (the admission job admits QUEUE_ADMIT_PER_SECOND a second), so
-// QUEUE_MAX_ACTIVE_USERS must be ≥ USERS; they then fire at one agreed instant.
+// QUEUE_MAX_ACTIVE_USERS must be ≥ USERS; they then fire at one agreed instant. setup() signs up
+// USERS + 1 users (AUTH_SIGNUPS_PER_HOUR=0 or high enough on the stack); with -e AUTH_JWT_SECRET=...
+// their tokens are signed here, otherwise each logs in once during setup().
 import { check, sleep } from 'k6';
 import { Counter } from 'k6/metrics';
 import exec from 'k6/execution';
 import * as api from './lib/api.js';
+import { accessTokenOf, newRunId } from './lib/auth.js';
 import { intEnv } from './lib/config.js';
 
 const USERS = intEnv('USERS', 200);
@@ -48,30 +51,31 @@ export function setup() {
   const schedule = api.createOpenSchedule(concert.id, { seatCount: Math.max(SEATS, 1) });
   // The admin answer lists the new seats; otherwise each racer reads the seat map itself.
   const seatIds = schedule.seats ? schedule.seats.map((s) => s.id) : undefined;
-  const userIds = api.createUsers(USERS + 1, 0, 'k6 racer');
+  const users = api.createUsers(USERS + 1, 0, newRunId(), 'k6 racer');
   return {
     concertId: concert.id,
     scheduleId: schedule.id,
     seatIds,
-    observerId: userIds.pop(),
-    userIds,
+    observer: users.pop(),
+    users,
     raceAt: Date.now() + WARMUP_SECONDS * 1000,
   };
 }
 
-export default function race({ concertId, scheduleId, seatIds, userIds, raceAt }) {
+export default function race({ concertId, scheduleId, seatIds, users, raceAt }) {
   const index = exec.vu.idInTest - 1;
-  const entered = api.enterQueue(userIds[index], WARMUP_SECONDS);
+  const auth = accessTokenOf(users[index]);
+  const entered = api.enterQueue(auth, concertId, WARMUP_SECONDS);
   if (!entered) return;
   let ids = seatIds;
-  if (!ids) ids = api.json(api.seats(entered.token, concertId, scheduleId)).map((s) => s.id);
+  if (!ids) ids = api.json(api.seats(auth, entered.token, concertId, scheduleId)).map((s) => s.id);
   // Racers spread evenly over the contested seats.
   const seat = index % SEATS;
 
   const wait = (raceAt - Date.now()) / 1000;
   if (wait > 0) sleep(wait);
 
-  const response = api.hold(entered.token, scheduleId, ids[seat]);
+  const response = api.hold(auth, entered.token, scheduleId, ids[seat]);
   if (response.status === 201) {
     wins.add(1, { seat: String(seat) });
     check(response, { 'hold: HELD': (r) => api.json(r).status === 'HELD' });
@@ -81,10 +85,11 @@ export default function race({ concertId, scheduleId, seatIds, userIds, raceAt }
   }
 }
 
-export function teardown({ concertId, scheduleId, observerId }) {
-  const entered = api.enterQueue(observerId, 60);
+export function teardown({ concertId, scheduleId, observer }) {
+  const auth = accessTokenOf(observer);
+  const entered = api.enterQueue(auth, concertId, 60);
   if (!entered) return;
-  const seatList = api.json(api.seats(entered.token, concertId, scheduleId));
+  const seatList = api.json(api.seats(auth, entered.token, concertId, scheduleId));
   check(seatList, {
     // Every seat was contested, so every seat is HELD now, once (the counters say by whom).
     'seat map: every seat HELD': (list) =>

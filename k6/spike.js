@@ -3,11 +3,16 @@
 // answer is a contract success, or 429 RATE_LIMITED / 503 SERVICE_UNAVAILABLE with Retry-After
 // (load shedding), and none takes long (no hangs).
 //
-//   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... -e USERS=5000 -e SPIKE_RATE=3000 k6/spike.js
+//   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... -e AUTH_JWT_SECRET=... \
+//          -e USERS=5000 -e SPIKE_RATE=3000 k6/spike.js
+//
+// setup() signs up USERS users (AUTH_SIGNUPS_PER_HOUR=0 or ≥ USERS on the stack); with
+// AUTH_JWT_SECRET their tokens are signed here, without it each logs in once during setup().
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import exec from 'k6/execution';
 import * as api from './lib/api.js';
+import { accessTokenOf, newRunId } from './lib/auth.js';
 import { intEnv } from './lib/config.js';
 
 const USERS = intEnv('USERS', 5000);
@@ -46,7 +51,8 @@ export const options = {
 };
 
 export function setup() {
-  return { userIds: api.createUsers(USERS, 0, 'k6 spike user') };
+  const concert = api.createConcert(`k6 spike ${Date.now()}`);
+  return { concertId: concert.id, users: api.createUsers(USERS, 0, newRunId(), 'k6 spike user') };
 }
 
 function judge(response, okStatuses, label) {
@@ -64,9 +70,9 @@ function judge(response, okStatuses, label) {
   return false;
 }
 
-export default function arrival({ userIds }) {
-  const userId = userIds[exec.scenario.iterationInTest % userIds.length];
-  const issued = api.issueToken(userId);
+export default function arrival({ concertId, users }) {
+  const user = users[exec.scenario.iterationInTest % users.length];
+  const issued = api.issueToken(accessTokenOf(user), concertId);
   if (!judge(issued, [200, 201], 'issue')) return;
   const entry = api.json(issued);
   check(entry, { 'issue: has a token': (e) => e !== undefined && typeof e.token === 'string' });

@@ -1,7 +1,11 @@
-// Thin client for the public HTTP contract (/work/shared/api-contract.md, docs/api.md).
+// Thin client for the public HTTP contract (docs/api-contract.md).
 // Every request carries a `name` tag so k6 groups metrics per endpoint, not per URL.
+//
+// [user] calls take the caller's access token (`auth`) first; the calls behind the waiting room
+// take the Queue-Token next. `{userId}` paths use `me`, the caller.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
+import { accessTokenOf, bearer, mintToken, SELF_SIGNING } from './auth.js';
 import { ADMIN_KEY, BASE_URL } from './config.js';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -89,86 +93,170 @@ export function createOpenSchedule(concertId, { seatCount = 50, price = 50000 } 
   return body(response);
 }
 
-// ---- users and cash ----
+// ---- accounts ----
 
-export function createUser(name) {
-  const response = http.post(
+/** The password of every user the scripts sign up (8..128 characters). */
+export const USER_PASSWORD = 'k6-load-test-password';
+
+/** A unique, valid sign-up email (the run id keeps reruns from colliding with 409 EMAIL_TAKEN). */
+export function userEmail(runId, label) {
+  return `k6-${runId}-${String(label).replace(/[^A-Za-z0-9]+/g, '-')}@example.com`;
+}
+
+function signUpRequest(name, email, password = USER_PASSWORD) {
+  return [
+    'POST',
     `${BASE_URL}/users`,
-    JSON.stringify({ name }),
+    JSON.stringify({ name, email, password }),
     jsonParams('POST /users'),
-  );
-  check(response, { 'create user: 201': (r) => r.status === 201 });
-  return response.status === 201 ? body(response) : undefined;
+  ];
+}
+
+function loginRequest(email, password = USER_PASSWORD) {
+  return [
+    'POST',
+    `${BASE_URL}/auth/tokens`,
+    JSON.stringify({ email, password }),
+    jsonParams('POST /auth/tokens'),
+  ];
+}
+
+/** POST /users; the response as is (201 `{ id, name, email, createdAt }`). */
+export function signUp(name, email, password = USER_PASSWORD) {
+  const [method, url, payload, requestParams] = signUpRequest(name, email, password);
+  return http.request(method, url, payload, requestParams);
+}
+
+/** POST /auth/tokens; the response as is (200 `{ accessToken, tokenType, expiresIn }`). */
+export function login(email, password = USER_PASSWORD) {
+  const [method, url, payload, requestParams] = loginRequest(email, password);
+  return http.request(method, url, payload, requestParams);
+}
+
+function signUpFailure(response) {
+  if (response.status === 429) {
+    return new Error(
+      'sign-ups are rate limited per client address (429): run the stack with ' +
+        'AUTH_SIGNUPS_PER_HOUR=0 (or at least the number of users) for load tests',
+    );
+  }
+  return new Error(`sign up: ${response.status} ${response.body}`);
 }
 
 /**
- * Creates `count` users, each with `balance` KRW, in batches (setup() of the bigger scripts).
- * Returns their ids.
+ * Signs up one user and gets their access token (signed here with AUTH_JWT_SECRET, else by
+ * logging in). Returns `{ id, email, accessToken }`, or undefined after a failed check.
  */
-export function createUsers(count, balance, prefix = 'k6 user') {
-  const ids = [];
+export function createUser(name, email) {
+  const created = signUp(name, email);
+  if (!check(created, { 'sign up: 201': (r) => r.status === 201 })) {
+    if (created.status === 429) throw signUpFailure(created);
+    return undefined;
+  }
+  const id = body(created).id;
+  if (SELF_SIGNING) return { id, email, accessToken: mintToken(id) };
+  const loggedIn = login(email);
+  if (!check(loggedIn, { 'log in: 200': (r) => r.status === 200 })) return undefined;
+  return { id, email, accessToken: body(loggedIn).accessToken };
+}
+
+/**
+ * Signs up `count` users, each topped up with `balance` KRW, in batches (setup() of the bigger
+ * scripts). Returns `[{ id, accessToken? }]`: with AUTH_JWT_SECRET only ids (each VU signs the
+ * tokens it needs, which keeps setup data small), otherwise the tokens their logins returned.
+ */
+export function createUsers(count, balance, runId, prefix = 'k6 user') {
+  const users = [];
   const batchSize = 50;
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
-    const created = http.batch(
-      Array.from({ length: size }, (_, i) => [
-        'POST',
-        `${BASE_URL}/users`,
-        JSON.stringify({ name: `${prefix} ${start + i + 1}` }),
-        jsonParams('POST /users'),
-      ]),
+    const emails = Array.from({ length: size }, (_, i) =>
+      userEmail(runId, `${prefix} ${start + i + 1}`),
     );
-    const batchIds = created.filter((r) => r.status === 201).map((r) => body(r).id);
+    const created = http.batch(
+      emails.map((email, i) => signUpRequest(`${prefix} ${start + i + 1}`, email)),
+    );
+    const limited = created.find((r) => r.status === 429);
+    if (limited) throw signUpFailure(limited);
+    const batch = [];
+    created.forEach((r, i) => {
+      if (r.status === 201) batch.push({ id: body(r).id, email: emails[i] });
+    });
+    if (!SELF_SIGNING) {
+      const logins = http.batch(batch.map((user) => loginRequest(user.email)));
+      logins.forEach((r, i) => {
+        batch[i].accessToken = r.status === 200 ? body(r).accessToken : undefined;
+      });
+    }
     if (balance > 0) {
       http.batch(
-        batchIds.map((id) => [
+        batch.map((user) => [
           'POST',
-          `${BASE_URL}/users/${id}/cash/charges`,
+          `${BASE_URL}/users/me/cash/charges`,
           JSON.stringify({ amount: balance }),
-          jsonParams('POST /users/{id}/cash/charges'),
+          jsonParams('POST /users/{id}/cash/charges', bearer(accessTokenOf(user))),
         ]),
       );
     }
-    ids.push(...batchIds);
+    for (const user of batch) {
+      if (SELF_SIGNING) users.push({ id: user.id });
+      else if (user.accessToken) users.push({ id: user.id, accessToken: user.accessToken });
+    }
   }
-  if (ids.length < count) throw new Error(`created only ${ids.length} of ${count} users`);
-  return ids;
+  if (users.length < count) throw new Error(`created only ${users.length} of ${count} users`);
+  return users;
 }
 
-export function charge(userId, amount, idempotencyKey) {
-  const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
+export function me(auth) {
+  return http.get(`${BASE_URL}/users/me`, params('GET /users/{id}', bearer(auth)));
+}
+
+export function getUser(auth, userId) {
+  return http.get(`${BASE_URL}/users/${userId}`, params('GET /users/{id}', bearer(auth)));
+}
+
+// ---- cash ----
+
+export function charge(auth, amount, idempotencyKey) {
+  const headers = bearer(auth);
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   return http.post(
-    `${BASE_URL}/users/${userId}/cash/charges`,
+    `${BASE_URL}/users/me/cash/charges`,
     JSON.stringify({ amount }),
     jsonParams('POST /users/{id}/cash/charges', headers),
   );
 }
 
-export function balance(userId) {
-  return http.get(`${BASE_URL}/users/${userId}/cash`, params('GET /users/{id}/cash'));
+export function balance(auth) {
+  return http.get(`${BASE_URL}/users/me/cash`, params('GET /users/{id}/cash', bearer(auth)));
 }
 
-export function cashHistory(userId, limit = 20) {
+export function cashHistory(auth, limit = 20) {
   return http.get(
-    `${BASE_URL}/users/${userId}/cash/history?limit=${limit}`,
-    params('GET /users/{id}/cash/history'),
+    `${BASE_URL}/users/me/cash/history?limit=${limit}`,
+    params('GET /users/{id}/cash/history', bearer(auth)),
   );
 }
 
-export function payments(userId) {
-  return http.get(`${BASE_URL}/users/${userId}/payments`, params('GET /users/{id}/payments'));
+export function payments(auth) {
+  return http.get(
+    `${BASE_URL}/users/me/payments`,
+    params('GET /users/{id}/payments', bearer(auth)),
+  );
 }
 
 // ---- queue ----
 
-export function issueToken(userId) {
+/** POST /queue/tokens for the caller (the bearer) and one concert's waiting room. */
+export function issueToken(auth, concertId) {
   return http.post(
     `${BASE_URL}/queue/tokens`,
-    JSON.stringify({ userId }),
-    jsonParams('POST /queue/tokens'),
+    JSON.stringify({ concertId }),
+    jsonParams('POST /queue/tokens', bearer(auth)),
   );
 }
 
+/** GET /queue/status: the Queue-Token alone, no bearer. */
 export function queueStatus(token) {
   return http.get(
     `${BASE_URL}/queue/status`,
@@ -177,11 +265,12 @@ export function queueStatus(token) {
 }
 
 /**
- * Issues a token and polls until it is ACTIVE, sleeping as a well-behaved client would (about a
- * second, never longer than the server's estimate). Returns { token, waitedMs } or undefined.
+ * Issues a token and polls until it is ACTIVE, sleeping as a well-behaved client would (the
+ * server's `pollAfterSeconds`, else about a second, at most 2 s). Returns { token, waitedMs } or
+ * undefined.
  */
-export function enterQueue(userId, maxWaitSeconds = 120) {
-  const issued = issueToken(userId);
+export function enterQueue(auth, concertId, maxWaitSeconds = 120) {
+  const issued = issueToken(auth, concertId);
   if (!check(issued, { 'issue token: 201/200': (r) => r.status === 201 || r.status === 200 })) {
     return undefined;
   }
@@ -189,7 +278,8 @@ export function enterQueue(userId, maxWaitSeconds = 120) {
   let entry = body(issued);
   while (entry && entry.status !== 'ACTIVE') {
     if (Date.now() - started > maxWaitSeconds * 1000) return undefined;
-    sleep(Math.min(Math.max(entry.estimatedWaitSeconds || 1, 0.5), 2));
+    const hint = entry.pollAfterSeconds || entry.estimatedWaitSeconds || 1;
+    sleep(Math.min(Math.max(hint, 0.5), 2));
     const polled = queueStatus(entry.token);
     if (!check(polled, { 'poll status: 200': (r) => r.status === 200 })) return undefined;
     entry = body(polled);
@@ -197,47 +287,53 @@ export function enterQueue(userId, maxWaitSeconds = 120) {
   return entry ? { token: entry.token, waitedMs: Date.now() - started } : undefined;
 }
 
-// ---- catalogue, holds, payments (need an ACTIVE token) ----
+// ---- catalogue, holds, payments ([user] and an ACTIVE Queue-Token) ----
 
-export function schedules(token, concertId) {
+function gated(auth, token) {
+  const headers = auth ? bearer(auth) : {};
+  if (token) headers['Queue-Token'] = token;
+  return headers;
+}
+
+export function schedules(auth, token, concertId) {
   return http.get(
     `${BASE_URL}/concerts/${concertId}/schedules`,
-    params('GET /concerts/{id}/schedules', { 'Queue-Token': token }),
+    params('GET /concerts/{id}/schedules', gated(auth, token)),
   );
 }
 
-export function seats(token, concertId, scheduleId) {
+export function seats(auth, token, concertId, scheduleId) {
   return http.get(
     `${BASE_URL}/concerts/${concertId}/schedules/${scheduleId}/seats`,
-    params('GET /concerts/{id}/schedules/{id}/seats', { 'Queue-Token': token }),
+    params('GET /concerts/{id}/schedules/{id}/seats', gated(auth, token)),
   );
 }
 
-export function hold(token, scheduleId, seatId) {
+export function hold(auth, token, scheduleId, seatId) {
   return http.post(
     `${BASE_URL}/reservations`,
     JSON.stringify({ scheduleId, seatId }),
-    jsonParams('POST /reservations', { 'Queue-Token': token }),
+    jsonParams('POST /reservations', gated(auth, token)),
   );
 }
 
-export function reservation(token, id) {
+export function reservation(auth, token, id) {
   return http.get(
     `${BASE_URL}/reservations/${id}`,
-    params('GET /reservations/{id}', { 'Queue-Token': token }),
+    params('GET /reservations/{id}', gated(auth, token)),
   );
 }
 
-export function cancel(token, id) {
+export function cancel(auth, token, id) {
   return http.del(
     `${BASE_URL}/reservations/${id}`,
     null,
-    params('DELETE /reservations/{id}', { 'Queue-Token': token }),
+    params('DELETE /reservations/{id}', gated(auth, token)),
   );
 }
 
-export function pay(token, reservationIds, idempotencyKey) {
-  const headers = { 'Queue-Token': token };
+export function pay(auth, token, reservationIds, idempotencyKey) {
+  const headers = gated(auth, token);
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   return http.post(
     `${BASE_URL}/payments`,

@@ -5,14 +5,22 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { CashService } from '../modules/cash/domain/cash.service';
 import { ConcertFacade } from '../modules/concert/application/concert.facade';
+import { emailKey } from '../modules/user/domain/user';
+import { UserService } from '../modules/user/domain/user.service';
 
 /**
- * Demo data, safe to run any number of times: fixed demo users, and for each demo concert a set of
- * schedules with an open booking window (added again only when none is open any more).
+ * Demo data, safe to run any number of times: fixed demo users who can log in, and for each demo
+ * concert a set of schedules with an open booking window (added again only when none is open any
+ * more).
+ *
+ * The demo passwords are public (printed below, and in this file): a deployment that is not a demo
+ * must not run this script (docs/operations.md).
  */
 const DEMO_USERS = Array.from({ length: 5 }, (_, i) => ({
   id: `00000000-0000-4000-8000-00000000000${i + 1}`,
   name: `Demo User ${i + 1}`,
+  email: `demo${i + 1}@example.com`,
+  password: `demo-password-${i + 1}`,
 }));
 
 /** Enough for a few seats; a single charge may add at most 1,000,000 KRW. */
@@ -43,13 +51,32 @@ async function seed(): Promise<void> {
     const concerts = app.get(ConcertFacade);
     const cash = app.get(CashService);
     const txHost = app.get(TransactionHost);
+    const users = app.get(UserService);
 
     for (const user of DEMO_USERS) {
-      await db.query(
-        `INSERT INTO users (id, name, created_at) VALUES (?, ?, UTC_TIMESTAMP(3))
-         ON DUPLICATE KEY UPDATE id = id`,
-        [user.id, user.name],
+      const existing = await db.query<{ passwordHash: string | null }[]>(
+        'SELECT password_hash AS passwordHash FROM users WHERE id = ?',
+        [user.id],
       );
+      if (existing.length === 0 || existing[0].passwordHash === null) {
+        // Hashed by the app's own hasher (argon2id with the AUTH_ARGON2_* cost), only when the user
+        // has no password yet: a re-run costs no hashing and changes nobody's credentials.
+        const passwordHash = await users.hashPassword(user.password);
+        if (existing.length === 0) {
+          await db.query(
+            `INSERT INTO users (id, name, email, email_key, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3))`,
+            [user.id, user.name, user.email, emailKey(user.email), passwordHash],
+          );
+        } else {
+          // A demo user from before accounts existed: give it its login.
+          await db.query(
+            `UPDATE users SET email = ?, email_key = ?, password_hash = ?
+             WHERE id = ? AND password_hash IS NULL`,
+            [user.email, emailKey(user.email), passwordHash, user.id],
+          );
+        }
+      }
       await db.query(
         `INSERT INTO cash_wallets (user_id, balance, updated_at) VALUES (?, 0, UTC_TIMESTAMP(3))
          ON DUPLICATE KEY UPDATE user_id = user_id`,
@@ -84,9 +111,19 @@ async function seed(): Promise<void> {
     const summary = await db.query<{ id: number; title: string }[]>(
       'SELECT id, title FROM concerts ORDER BY id',
     );
-    console.log('Demo users (use these ids for POST /queue/tokens):');
-    for (const user of DEMO_USERS) console.log(`  ${user.id}  ${user.name}`);
-    console.log('Concerts:');
+    console.log('Demo users (DEMO ONLY: public passwords), each with 1,000,000 KRW to start:');
+    for (const user of DEMO_USERS) {
+      console.log(`  ${user.email}  password ${user.password}  (id ${user.id})`);
+    }
+    const first = DEMO_USERS[0];
+    console.log(
+      'Log in (the answer\'s accessToken goes in "Authorization: Bearer <accessToken>"):',
+    );
+    console.log(
+      `  curl -s -X POST http://localhost:3000/auth/tokens -H 'Content-Type: application/json' \\\n` +
+        `    -d '{"email":"${first.email}","password":"${first.password}"}'`,
+    );
+    console.log('Concerts (POST /queue/tokens {"concertId": <id>} to queue for one):');
     for (const concert of summary) console.log(`  #${concert.id}  ${concert.title}`);
   } finally {
     await app.close();
