@@ -2,16 +2,22 @@
 // no CLS, no validation, no logging, no metrics — running the very same queue code against Redis
 // (the compiled QueueService and its Redis repository, so the same Lua script with the same keys).
 // `bench/run.mjs` measures GET /queue/status here and on the real service in one run, and reports
-// the ratio: a figure that stays comparable on a noisy machine, unlike raw req/s.
+// the ratio: a figure that stays comparable on a noisy machine, unlike raw req/s. The status poll
+// takes only the Queue-Token (no bearer), so the baseline checks no access token either.
+// BENCH_APP_ROOT picks the build whose compiled queue code it runs (default: this checkout).
 //
 //   PORT=3199 REDIS_URL=redis://127.0.0.1:6379/0 node bench/baseline-server.mjs
 import Fastify from 'fastify';
 import Redis from 'ioredis';
 import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const dist = join(
+  resolve(process.env.BENCH_APP_ROOT ?? fileURLToPath(new URL('..', import.meta.url))),
+  'dist/',
+);
 
 /** Loads the compiled queue code; undefined when the build has no queue module yet. */
 export function loadQueueCode() {

@@ -1,42 +1,33 @@
 // Cash charges per second on one instance: spread over many users, piled on one user (the row
 // lock serialises them), and with a fresh Idempotency-Key on every request; plus a balance read
-// as a reference for what the HTTP stack alone costs on this machine at this moment.
+// as a reference for what the HTTP stack alone costs on this machine at this moment. Every call
+// carries the user's bearer (users inserted into MySQL, bearers minted: bench/lib.mjs) and
+// names the user's own id in the path.
 // Usage: npm run build && node bench/charge.mjs   (env: BENCH_DURATION seconds, default 10)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { api, load, printTable, startServer } from './lib.mjs';
+import { api, closeBenchDb, insertUsers, load, printTable, startServer } from './lib.mjs';
 
 const USERS = 200;
 const AMOUNT = 100; // small, so 10 s at any rate stays far below the 100,000,000 balance limit
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = 50;
 
-async function createUsers(url, count) {
-  const ids = [];
-  for (let start = 0; start < count; start += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - start) }, (_, i) =>
-        api(url, 'POST', '/users', { name: `charge-bench ${start + i}` }),
-      ),
-    );
-    ids.push(...batch.map((response) => response.body.id));
-  }
-  return ids;
-}
-
-async function balanceOf(url, id) {
+async function balanceOf(url, user) {
   // Right after a load the instance may still shed requests (503 + Retry-After): wait and retry.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const response = await api(url, 'GET', `/users/${id}/cash`);
+    const response = await api(url, 'GET', `/users/${user.id}/cash`, undefined, user.auth);
     if (response.status === 200) return response.body.balance;
     await sleep(200);
   }
-  throw new Error(`GET /users/${id}/cash kept failing`);
+  throw new Error(`GET /users/${user.id}/cash kept failing`);
 }
 
-async function balances(url, ids) {
+async function balances(url, users) {
   let sum = 0;
-  for (let start = 0; start < ids.length; start += 20) {
-    const batch = await Promise.all(ids.slice(start, start + 20).map((id) => balanceOf(url, id)));
+  for (let start = 0; start < users.length; start += 20) {
+    const batch = await Promise.all(
+      users.slice(start, start + 20).map((user) => balanceOf(url, user)),
+    );
     sum += batch.reduce((a, b) => a + b, 0);
   }
   return sum;
@@ -47,21 +38,25 @@ function chargeRequest(pickUser, withKey) {
   const body = JSON.stringify({ amount: AMOUNT });
   return {
     method: 'POST',
-    setupRequest: (request) => ({
-      ...request,
-      path: `/users/${pickUser()}/cash/charges`,
-      headers: {
-        ...request.headers,
-        'content-type': 'application/json',
-        ...(withKey ? { 'idempotency-key': `bench-${process.pid}-${Date.now()}-${n++}` } : {}),
-      },
-      body,
-    }),
+    setupRequest: (request) => {
+      const user = pickUser();
+      return {
+        ...request,
+        path: `/users/${user.id}/cash/charges`,
+        headers: {
+          ...request.headers,
+          ...user.auth,
+          'content-type': 'application/json',
+          ...(withKey ? { 'idempotency-key': `bench-${process.pid}-${Date.now()}-${n++}` } : {}),
+        },
+        body,
+      };
+    },
   };
 }
 
 export async function run({ url, duration = DURATION }) {
-  const users = await createUsers(url, USERS);
+  const users = await insertUsers(USERS, 'charge-bench');
   const random = () => users[Math.floor(Math.random() * users.length)];
   const rows = [];
   const before = await balances(url, users);
@@ -96,7 +91,14 @@ export async function run({ url, duration = DURATION }) {
       requests: [
         {
           method: 'GET',
-          setupRequest: (request) => ({ ...request, path: `/users/${random()}/cash` }),
+          setupRequest: (request) => {
+            const user = random();
+            return {
+              ...request,
+              path: `/users/${user.id}/cash`,
+              headers: { ...request.headers, ...user.auth },
+            };
+          },
         },
       ],
     }),
@@ -124,5 +126,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     printTable(await run({ url: server.url }));
   } finally {
     await server.stop();
+    await closeBenchDb();
   }
 }

@@ -1,11 +1,38 @@
 // Shared helpers for the autocannon benchmarks (plain ESM so they run without a build step).
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
+import { SignJWT } from 'jose';
+import mysql from 'mysql2/promise';
 import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
-export const ADMIN_KEY = process.env.ADMIN_API_KEY ?? 'bench-admin-key';
+// Both secrets must be at least 32 characters (the service refuses to start otherwise).
+export const ADMIN_KEY = process.env.ADMIN_API_KEY ?? 'bench-admin-key-0123456789abcdef0123456789';
+export const JWT_SECRET =
+  process.env.AUTH_JWT_SECRET ?? 'bench-jwt-secret-0123456789abcdef0123456789abcdef';
+export const JWT_ISSUER = process.env.AUTH_JWT_ISSUER ?? 'concert-booking';
+export const JWT_AUDIENCE = process.env.AUTH_JWT_AUDIENCE ?? 'concert-booking-api';
 export const BENCH_DB_NAME = process.env.BENCH_DB_NAME ?? 'concert_bench';
+/** The build the servers run: this checkout, or another one (BENCH_APP_ROOT=/path/to/checkout). */
+export const APP_ROOT = resolve(
+  process.env.BENCH_APP_ROOT ?? fileURLToPath(new URL('..', import.meta.url)),
+);
+
+/**
+ * What every bench server gets on top of the scenario's settings: the bench's own secrets, and
+ * the per-user write limit and per-address sign-up limit off. A bench sends thousands of writes
+ * per user-minute from one address, which those limits exist to refuse.
+ */
+export const AUTH_SERVER_ENV = {
+  AUTH_JWT_SECRET: JWT_SECRET,
+  RATE_LIMIT_USER_WRITES_PER_MINUTE: '0',
+  AUTH_SIGNUPS_PER_HOUR: '0',
+};
 
 // MySQL on this box is reached over its Unix socket when it has one (as a same-host deployment
 // would be configured; BENCH_DB_SOCKET= forces loopback TCP). Printed with every result.
@@ -27,9 +54,10 @@ export function hasTaskset() {
  * Starts `node dist/main.js` with the given env on a free port and waits for /health/ready.
  * With taskset available the server is pinned to `cpu` so the load generator gets the other core.
  */
-export async function startServer({ port, env = {}, cpu } = {}) {
+export async function startServer({ port, env = {}, cpu, root = APP_ROOT } = {}) {
   const serverEnv = {
     ...process.env,
+    ...AUTH_SERVER_ENV,
     PORT: String(port),
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
@@ -37,18 +65,19 @@ export async function startServer({ port, env = {}, cpu } = {}) {
     ...(DB_SOCKET ? { DB_SOCKET_PATH: DB_SOCKET } : {}),
     ...env,
   };
+  // `cpu: 'all'` unpins explicitly: a child inherits its parent's affinity, and the runner pins
+  // itself (the load generator) to CPU 1.
   const pin = cpu !== undefined && hasTaskset();
+  const cpuList = cpu === 'all' ? `0-${os.cpus().length - 1}` : String(cpu);
   // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a load spends its CPU.
   const nodeArgs = [
     ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     'dist/main.js',
   ];
+  const options = { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] };
   const child = pin
-    ? spawn('taskset', ['-c', String(cpu), 'node', ...nodeArgs], {
-        env: serverEnv,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      })
-    : spawn('node', nodeArgs, { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    ? spawn('taskset', ['-c', cpuList, 'node', ...nodeArgs], options)
+    : spawn('node', nodeArgs, options);
   countAsApi(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
@@ -62,6 +91,143 @@ export async function startServer({ port, env = {}, cpu } = {}) {
   }
   child.kill('SIGKILL');
   throw new Error(`server on ${port} did not become ready`);
+}
+
+// ---- Accounts -------------------------------------------------------------------------------
+// Bench users are inserted straight into MySQL (a user row and an empty wallet, as a sign-up
+// makes) and get access tokens minted with the bench's AUTH_JWT_SECRET: tens of thousands of
+// sign-ups and logins through the API would spend minutes of argon2id before any load. The
+// login itself is measured on its own (bench/auth.mjs).
+
+const key = new TextEncoder().encode(JWT_SECRET);
+
+/** An HS256 access token for `userId`, as POST /auth/tokens would issue it. */
+export function mintAccessToken(userId, { ttl = '2h' } = {}) {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(JWT_ISSUER)
+    .setAudience(JWT_AUDIENCE)
+    .setSubject(userId)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(key);
+}
+
+const pools = new Map();
+
+/** A MySQL pool on the bench database (or `database`), over the socket the servers use. */
+export function benchDb(database = BENCH_DB_NAME) {
+  let pool = pools.get(database);
+  if (!pool) {
+    pool = mysql.createPool({
+      ...(DB_SOCKET
+        ? { socketPath: DB_SOCKET }
+        : { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306) }),
+      user: process.env.DB_USER ?? 'root',
+      password: process.env.DB_PASSWORD ?? '',
+      database,
+      timezone: 'Z',
+      connectionLimit: 4,
+    });
+    pools.set(database, pool);
+  }
+  return pool;
+}
+
+/** Ends the pools benchDb opened, so a script can exit. */
+export async function closeBenchDb() {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((pool) => pool.end()));
+}
+
+/**
+ * `count` users inserted into MySQL (after a server has migrated the database), each with a
+ * wallet holding `balance` (a CHARGE row in the ledger when > 0, so SUM(amount) = balance) and,
+ * with `passwordHash`, a login `<label>-<i>@bench.invalid`. Returns
+ * `[{ id, email, auth: { authorization } }]`, the bearer minted for each.
+ */
+export async function insertUsers(count, label, { balance = 0, passwordHash, database } = {}) {
+  const db = benchDb(database);
+  const stamp = Date.now().toString(36);
+  const users = [];
+  for (let i = 0; i < count; i++) {
+    const id = randomUUID();
+    const email = `${label.replace(/[^a-z0-9]+/gi, '-')}-${stamp}-${i}@bench.invalid`.toLowerCase();
+    users.push({ id, name: `${label} ${i}`, email });
+  }
+  for (let start = 0; start < users.length; start += 1000) {
+    const batch = users.slice(start, start + 1000);
+    const rows = (fn) => batch.map(fn);
+    await db.query(
+      'INSERT INTO users (id, name, email, email_key, password_hash, created_at) VALUES ?',
+      [
+        rows((u) => [
+          u.id,
+          u.name,
+          u.email,
+          passwordHash ? u.email : null,
+          passwordHash ?? null,
+          new Date(),
+        ]),
+      ],
+    );
+    await db.query('INSERT INTO cash_wallets (user_id, balance, updated_at) VALUES ?', [
+      rows((u) => [u.id, balance, new Date()]),
+    ]);
+    if (balance > 0) {
+      await db.query(
+        'INSERT INTO cash_history (user_id, type, amount, balance_after, created_at) VALUES ?',
+        [rows((u) => [u.id, 'CHARGE', balance, balance, new Date()])],
+      );
+    }
+  }
+  for (const user of users) {
+    user.auth = { authorization: `Bearer ${await mintAccessToken(user.id)}` };
+  }
+  return users;
+}
+
+/** Deletes a standalone run's Redis keys (its fresh REDIS_KEY_PREFIX) when it is done. */
+export async function removeRedisKeys(prefix) {
+  if (!prefix) return;
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+    lazyConnect: true,
+  });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A concert (no schedules) through the admin API; its id is what POST /queue/tokens names. */
+export async function createConcert(url, title) {
+  const concert = await expectStatus(
+    () => api(url, 'POST', '/admin/concerts', { title }, { 'x-admin-key': ADMIN_KEY }),
+    [201],
+    'POST /admin/concerts',
+  );
+  return concert.body.id;
+}
+
+/** Each user's queue token for `concertId` (bearer, `{ concertId }`); setup, not measured. */
+export async function issueQueueTokens(url, users, concertId) {
+  return inBatches(users, 100, async (user) => {
+    const issued = await expectStatus(
+      () => api(url, 'POST', '/queue/tokens', { concertId }, user.auth),
+      [200, 201],
+      'POST /queue/tokens',
+    );
+    return issued.body.token;
+  });
 }
 
 async function stopChild(child) {
@@ -139,6 +305,21 @@ function cpuSnapshot() {
     redis: sum(pidsOf('redis-server')),
     generator: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
   };
+}
+
+/**
+ * Waits until the servers are idle (under 10% of a core over 300 ms, at most `maxMs`): a load that
+ * stops with slow requests in flight (logins) leaves the server working on them for seconds,
+ * which would land in the next load's figures.
+ */
+export async function waitForIdleServers(maxMs = 15_000) {
+  const started = performance.now();
+  while (performance.now() - started < maxMs) {
+    const before = [...apiPids].reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+    await sleep(300);
+    const after = [...apiPids].reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+    if (after - before < 0.03) return;
+  }
 }
 
 /**
@@ -256,11 +437,11 @@ export async function expectStatus(call, expected, what) {
 
 /**
  * A concert with open-for-booking schedules of `seatsPerSchedule` seats, enough for `count` seats;
- * returns every seat as { scheduleId, seatId }.
+ * returns every seat as { scheduleId, seatId } (the array's `concertId` is the concert's id).
  */
 export async function createBookableSeats(url, { title, count, seatsPerSchedule, price }) {
   const admin = { 'x-admin-key': ADMIN_KEY };
-  const concert = await api(url, 'POST', '/admin/concerts', { title }, admin);
+  const concertId = await createConcert(url, title);
   const now = Date.now();
   const seats = [];
   for (let s = 0; s * seatsPerSchedule < count; s++) {
@@ -272,7 +453,7 @@ export async function createBookableSeats(url, { title, count, seatsPerSchedule,
       ...(price === undefined ? {} : { price }),
     };
     const schedule = await expectStatus(
-      () => api(url, 'POST', `/admin/concerts/${concert.body.id}/schedules`, body, admin),
+      () => api(url, 'POST', `/admin/concerts/${concertId}/schedules`, body, admin),
       [201],
       'POST schedule',
     );
@@ -280,5 +461,6 @@ export async function createBookableSeats(url, { title, count, seatsPerSchedule,
       seats.push({ scheduleId: schedule.body.id, seatId: seat.id });
     }
   }
+  seats.concertId = concertId;
   return seats;
 }

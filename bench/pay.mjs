@@ -1,5 +1,5 @@
-// The full checkout flow on one built instance: many fans, each with an ACTIVE token and enough
-// cash, hold one seat of a large (500-seat) schedule and pay for it. Every autocannon connection
+// The full checkout flow on one built instance: many fans, each with a bearer, an ACTIVE token and
+// enough cash (users and wallets inserted into MySQL, bearers minted: bench/lib.mjs), hold one seat of a large (500-seat) schedule and pay for it. Every autocannon connection
 // loops hold → pay with a fresh fan each time (a payment retires its payer's token), so every
 // payment is a real one: row locks, debit + ledger row, receipt, CONFIRMED, SOLD, token expiry.
 // The payment step and the hold step are reported as separate rows (latencies split per step).
@@ -9,10 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   api,
   busyClock,
+  closeBenchDb,
   createBookableSeats,
-  expectStatus,
   inBatches,
+  insertUsers,
+  issueQueueTokens,
   printTable,
+  removeRedisKeys,
   startCpuMeter,
   startServer,
 } from './lib.mjs';
@@ -36,28 +39,6 @@ export const serverEnv = {
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function setUp(url) {
-  const indexes = Array.from({ length: USERS }, (_, i) => i);
-  console.error(`[bench:pay] creating ${USERS} fans with cash and ACTIVE tokens`);
-  const fans = await inBatches(indexes, 100, async (i) => {
-    const user = await expectStatus(
-      () => api(url, 'POST', '/users', { name: `pay-bench ${i}` }),
-      [201],
-      'POST /users',
-    );
-    const userId = user.body.id;
-    await expectStatus(
-      () => api(url, 'POST', `/users/${userId}/cash/charges`, { amount: PRICE }),
-      [200],
-      'charge',
-    );
-    const token = await expectStatus(
-      () => api(url, 'POST', '/queue/tokens', { userId }),
-      [200, 201],
-      'POST /queue/tokens',
-    );
-    return { userId, token: token.body.token };
-  });
-
   const schedules = Math.ceil(USERS / SEATS_PER_SCHEDULE);
   console.error(`[bench:pay] creating ${schedules} schedules of ${SEATS_PER_SCHEDULE} seats`);
   const seats = await createBookableSeats(url, {
@@ -66,6 +47,11 @@ async function setUp(url) {
     seatsPerSchedule: SEATS_PER_SCHEDULE,
     price: PRICE,
   });
+
+  console.error(`[bench:pay] creating ${USERS} fans with cash and ACTIVE tokens`);
+  const users = await insertUsers(USERS, 'pay-bench', { balance: PRICE });
+  const tokens = await issueQueueTokens(url, users, seats.concertId);
+  const fans = users.map((user, i) => ({ userId: user.id, auth: user.auth, token: tokens[i] }));
 
   // The admission job (every instance, each second) lets the whole line in; wait for the last fan.
   const last = fans.at(-1);
@@ -135,7 +121,7 @@ async function holdThenPay(url, fans, seats, duration) {
           return {
             ...request,
             path: '/reservations',
-            headers: { ...JSON_HEADERS, 'queue-token': fan.token },
+            headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
             body: JSON.stringify(seats[i % seats.length]),
           };
         },
@@ -148,7 +134,7 @@ async function holdThenPay(url, fans, seats, duration) {
         setupRequest: (request, context) => ({
           ...request,
           path: '/payments',
-          headers: { ...JSON_HEADERS, 'queue-token': context.fan.token },
+          headers: { ...JSON_HEADERS, ...context.fan.auth, 'queue-token': context.fan.token },
           // A failed hold leaves id 0: the payment then answers 400 and is counted as such.
           body: JSON.stringify({ reservationIds: [context.reservationId] }),
         }),
@@ -186,9 +172,15 @@ async function holdThenPay(url, fans, seats, duration) {
 async function payPreHeld(url, fans, seats) {
   console.error(`[bench:pay] holding a seat for each of ${fans.length} remaining fans`);
   const holds = await inBatches(fans, 100, async (fan, i) => {
-    const hold = await api(url, 'POST', '/reservations', seats[i], { 'queue-token': fan.token });
+    const hold = await api(url, 'POST', '/reservations', seats[i], {
+      ...fan.auth,
+      'queue-token': fan.token,
+    });
     if (hold.status === 201) {
-      return { token: fan.token, body: JSON.stringify({ reservationIds: [hold.body.id] }) };
+      return {
+        headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
+        body: JSON.stringify({ reservationIds: [hold.body.id] }),
+      };
     }
     console.error(
       `[bench:pay] a setup hold answered ${hold.status} ${hold.body?.code}; fan skipped`,
@@ -212,7 +204,7 @@ async function payPreHeld(url, fans, seats) {
           return {
             ...request,
             path: '/payments',
-            headers: { ...JSON_HEADERS, 'queue-token': payment.token },
+            headers: payment.headers,
             body: payment.body,
           };
         },
@@ -246,14 +238,18 @@ function report(what, pay, seconds) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // A fresh key prefix, removed at the end: no line left over, none left behind.
+  const prefix = `bench:pay:${Date.now()}:`;
   const server = await startServer({
     port: Number(process.env.BENCH_PORT ?? 3102),
     cpu: 0,
-    env: serverEnv,
+    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
   });
   try {
     printTable(await run({ url: server.url }));
   } finally {
     await server.stop();
+    await closeBenchDb();
+    await removeRedisKeys(prefix);
   }
 }

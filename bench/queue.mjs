@@ -1,11 +1,20 @@
-// The waiting queue under load on one built instance: token issue by newcomers (user lookup +
-// join script), token issue by returning users (same token back, Redis only) and status polling
-// on a realistic line (most WAITING, some ACTIVE; one Lua script per poll).
+// The waiting queue under load on one built instance: token issue by newcomers (bearer check with
+// the first-sight user lookup, concert check, join script), token issue by returning users (bearer
+// check, same token back, Redis only) and status polling on a realistic line (most WAITING, some
+// ACTIVE; one Lua script per poll; no bearer). Users are inserted into MySQL and their access
+// tokens minted with the bench's secret (bench/lib.mjs).
 // Usage: npm run bench:queue   (env: BENCH_DURATION seconds, default 10; BENCH_QUEUE_USERS, 15000)
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { api, load, printTable, startServer } from './lib.mjs';
+import {
+  closeBenchDb,
+  createConcert,
+  insertUsers,
+  load,
+  printTable,
+  removeRedisKeys,
+  startServer,
+} from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const USERS = Number(process.env.BENCH_QUEUE_USERS ?? 15_000);
@@ -21,30 +30,14 @@ export const serverEnv = {
   QUEUE_WAITING_IDLE_SECONDS: '900',
 };
 
-async function createUsers(url, count) {
-  const ids = [];
-  for (let start = 0; start < count; start += 100) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(100, count - start) }, async (_, i) => {
-        for (let attempt = 0; attempt < 20; attempt++) {
-          const response = await api(url, 'POST', '/users', { name: `queue-bench ${start + i}` });
-          if (response.status === 201) return response.body.id;
-          await sleep(200); // shed (503 + Retry-After) while the box is busy: try again
-        }
-        throw new Error('POST /users kept failing');
-      }),
-    );
-    ids.push(...batch);
-  }
-  return ids;
-}
-
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export async function run({ url, duration = DURATION }) {
   const rows = [];
   console.error(`[bench:queue] creating ${USERS} users`);
-  const users = await createUsers(url, USERS);
+  const concertId = await createConcert(url, 'Queue bench');
+  const body = JSON.stringify({ concertId });
+  const users = await insertUsers(USERS, 'queue-bench');
 
   // 1. Every request a user who has never asked: 201, the MySQL lookup batched, the join script.
   const tokens = [];
@@ -58,10 +51,10 @@ export async function run({ url, duration = DURATION }) {
         {
           method: 'POST',
           path: '/queue/tokens',
-          headers: JSON_HEADERS,
+          body,
           setupRequest: (request) => ({
             ...request,
-            body: JSON.stringify({ userId: users[nextNewcomer++ % users.length] }),
+            headers: { ...JSON_HEADERS, ...users[nextNewcomer++ % users.length].auth },
           }),
           onResponse: (status, body) => {
             if (status === 201) tokens.push(JSON.parse(body).token);
@@ -83,10 +76,10 @@ export async function run({ url, duration = DURATION }) {
         {
           method: 'POST',
           path: '/queue/tokens',
-          headers: JSON_HEADERS,
+          body,
           setupRequest: (request) => ({
             ...request,
-            body: JSON.stringify({ userId: users[nextReturning++ % users.length] }),
+            headers: { ...JSON_HEADERS, ...users[nextReturning++ % users.length].auth },
           }),
         },
       ],
@@ -139,11 +132,12 @@ function pinSelfToCpu1() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   // Server on CPU 0, this load generator on CPU 1, as bench/run.mjs does.
   const pinned = pinSelfToCpu1();
+  const prefix = `bench:queue:${Date.now()}:`;
   const server = await startServer({
     port: 3111,
     cpu: pinned ? 0 : undefined,
     // A fresh key prefix: no tokens left over from an earlier run stand in this line.
-    env: { ...serverEnv, REDIS_KEY_PREFIX: `bench:queue:${Date.now()}:` },
+    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
   });
   try {
     const rows = await run({ url: server.url });
@@ -154,5 +148,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
   } finally {
     await server.stop();
+    await closeBenchDb();
+    await removeRedisKeys(prefix);
   }
 }

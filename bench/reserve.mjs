@@ -1,18 +1,21 @@
 // Seat holds on one built instance. Two loads:
 //  1. holds on distinct seats: 50 connections, each request the next never-held seat of a set of
-//     500-seat schedules, each by a fan with an ACTIVE token (at most 4 holds per fan, the
-//     production limit), so every request is a real hold: seat lock, transaction, commit;
+//     500-seat schedules, each by a fan with a bearer and an ACTIVE token (at most 4 holds per
+//     fan, the production limit, each in another schedule), so every request is a real hold:
+//     bearer check, token check, seat lock, transaction, commit;
 //  2. the on-sale race: 1,000 fans ask for the same seat at the same instant; exactly one 201 is
 //     expected, 999 x 409, and every answer within 1 s.
 // Usage: npm run bench:reserve   (env: BENCH_DURATION seconds, default 10)
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   api,
+  closeBenchDb,
   createBookableSeats,
-  expectStatus,
-  inBatches,
+  insertUsers,
+  issueQueueTokens,
   load,
   printTable,
+  removeRedisKeys,
   startCpuMeter,
   startServer,
 } from './lib.mjs';
@@ -39,21 +42,11 @@ export const serverEnv = {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-async function createFans(url, count, label) {
-  const indexes = Array.from({ length: count }, (_, i) => i);
-  return inBatches(indexes, 100, async (i) => {
-    const user = await expectStatus(
-      () => api(url, 'POST', '/users', { name: `${label} ${i}` }),
-      [201],
-      'POST /users',
-    );
-    const token = await expectStatus(
-      () => api(url, 'POST', '/queue/tokens', { userId: user.body.id }),
-      [200, 201],
-      'POST /queue/tokens',
-    );
-    return token.body.token;
-  });
+/** Fans inserted into MySQL with minted bearers, each with a queue token for the concert. */
+async function createFans(url, count, label, concertId) {
+  const users = await insertUsers(count, label);
+  const tokens = await issueQueueTokens(url, users, concertId);
+  return users.map((user, i) => ({ auth: user.auth, token: tokens[i] }));
 }
 
 async function createSeats(url, count) {
@@ -62,13 +55,13 @@ async function createSeats(url, count) {
     count,
     seatsPerSchedule: SEATS_PER_SCHEDULE,
   });
-  return seats.map((seat) => JSON.stringify(seat));
+  return { concertId: seats.concertId, bodies: seats.map((seat) => JSON.stringify(seat)) };
 }
 
 /** The admission job (each second) lets the whole line in; waits for the last fan. */
-async function waitUntilActive(url, token) {
+async function waitUntilActive(url, fan) {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': token });
+    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': fan.token });
     if (status.body?.status === 'ACTIVE') return;
     await sleep(200);
   }
@@ -78,13 +71,13 @@ async function waitUntilActive(url, token) {
 async function setUp(url, duration) {
   const seatCount = duration * MAX_HOLDS_PER_SECOND;
   const fanCount = Math.ceil(seatCount / HOLDS_PER_FAN);
-  console.error(`[bench:reserve] creating ${fanCount + RACERS} fans with ACTIVE tokens`);
-  const fans = await createFans(url, fanCount, 'reserve-bench');
-  const racers = await createFans(url, RACERS, 'reserve-race');
   console.error(
     `[bench:reserve] creating ${seatCount} seats in ${SEATS_PER_SCHEDULE}-seat schedules`,
   );
-  const seats = await createSeats(url, seatCount + 1);
+  const { concertId, bodies: seats } = await createSeats(url, seatCount + 1);
+  console.error(`[bench:reserve] creating ${fanCount + RACERS} fans with ACTIVE tokens`);
+  const fans = await createFans(url, fanCount, 'reserve-bench', concertId);
+  const racers = await createFans(url, RACERS, 'reserve-race', concertId);
   await waitUntilActive(url, racers.at(-1));
   return { fans, racers, seats };
 }
@@ -101,11 +94,14 @@ async function holdDistinctSeats(url, fans, seats, duration) {
         method: 'POST',
         path: '/reservations',
         setupRequest: (request) => {
-          // Fan i % fans holds seats i, i + fans, ...: at most HOLDS_PER_FAN each.
+          // Fan i % fans holds seats i, i + fans, ...: at most HOLDS_PER_FAN each, and (fans
+          // outnumber the seats of a schedule) each in another schedule: the purchase limit
+          // (RESERVATION_MAX_SEATS_PER_SCHEDULE) is never what answers.
           const i = next++;
+          const fan = fans[i % fans.length];
           return {
             ...request,
-            headers: { ...JSON_HEADERS, 'queue-token': fans[i % fans.length] },
+            headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
             body: seats[i % seats.length],
           };
         },
@@ -123,12 +119,12 @@ async function raceForOneSeat(url, racers, seat) {
   console.error(`[bench:reserve] ${racers.length} fans race for one seat`);
   const cpuMeter = startCpuMeter();
   const results = await Promise.all(
-    racers.map(async (token) => {
+    racers.map(async (fan) => {
       const sent = performance.now();
       try {
         const response = await fetch(`${url}/reservations`, {
           method: 'POST',
-          headers: { ...JSON_HEADERS, 'queue-token': token },
+          headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
           body: seat,
         });
         const body = await response.json();
@@ -176,14 +172,17 @@ export async function run({ url, duration = DURATION }) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const prefix = `bench:reserve:${Date.now()}:`;
   const server = await startServer({
     port: Number(process.env.BENCH_PORT ?? 3103),
     cpu: 0,
-    env: { ...serverEnv, REDIS_KEY_PREFIX: `bench:reserve:${Date.now()}:` },
+    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
   });
   try {
     printTable(await run({ url: server.url }));
   } finally {
     await server.stop();
+    await closeBenchDb();
+    await removeRedisKeys(prefix);
   }
 }

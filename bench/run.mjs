@@ -19,19 +19,24 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { renderChart } from './chart.mjs';
 import { nginxBinary, startFrontProxy, UPSTREAM_MAX_CONNS } from './front-proxy.mjs';
+import { summaryLines as authSummaryLines } from './auth.mjs';
 import {
-  api,
+  APP_ROOT,
   BENCH_DB_NAME,
+  closeBenchDb,
   countAsApi,
+  createConcert,
   DB_TRANSPORT,
   hasTaskset,
+  insertUsers,
+  issueQueueTokens,
   load,
   printTable,
   startServer,
 } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['queue', 'reserve', 'pay', 'charge'];
+const SCENARIOS = ['queue', 'reserve', 'pay', 'charge', 'auth'];
 
 // Targets from issue 6 for this 2-core machine, one instance, generator on the same box.
 const TARGETS = {
@@ -87,6 +92,8 @@ const RUN_PREFIX = `bench:run:${Date.now()}:`;
 const prefixFor = (name) => `${RUN_PREFIX}${name}:`;
 
 const notes = [];
+// What a scenario returns beside its rows (`rows.summary`), by scenario name.
+const summaries = {};
 const log = (line) => console.error(`[bench] ${line}`);
 
 async function startInstances(env) {
@@ -139,23 +146,14 @@ async function startBaselineProcess(env) {
   throw new Error('baseline server did not start');
 }
 
-/** Users with queue tokens, created through the API; the poll loads cycle through them. */
+/**
+ * Users (inserted into MySQL, bearers minted) with queue tokens issued through the API for one
+ * concert; the poll loads cycle through the tokens (a poll takes no bearer).
+ */
 async function prepareTokens(url, count) {
-  const tokens = [];
-  for (let start = 0; start < count; start += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - start) }, async (_, i) => {
-        const user = await api(url, 'POST', '/users', { name: `bench poller ${start + i}` });
-        const issued = await api(url, 'POST', '/queue/tokens', { userId: user.body.id });
-        if (issued.status !== 201 && issued.status !== 200) {
-          throw new Error(`token issue answered ${issued.status}`);
-        }
-        return issued.body.token;
-      }),
-    );
-    tokens.push(...batch);
-  }
-  return tokens;
+  const concertId = await createConcert(url, 'Poll bench');
+  const users = await insertUsers(count, 'bench-poller');
+  return issueQueueTokens(url, users, concertId);
 }
 
 function pollRequests(tokens) {
@@ -224,6 +222,28 @@ async function overloadRun(url, tokens, capacity, via) {
   };
 }
 
+/** The commit the measured build is of, and whether src/ differed from it (read-only git). */
+function buildInfo() {
+  const git = (...gitArgs) =>
+    execFileSync('git', ['-C', APP_ROOT, ...gitArgs], {
+      encoding: 'utf8',
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD');
+    let dirty = false;
+    try {
+      git('diff', '--quiet', 'HEAD', '--', 'src');
+    } catch {
+      dirty = true;
+    }
+    return `${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function machineInfo() {
   const info = {
     cpuModel: os.cpus()[0]?.model.trim(),
@@ -235,6 +255,7 @@ async function machineInfo() {
     dbTransport: DB_TRANSPORT,
     // Other work on the box skews every figure: the 1-minute load average says how busy it was.
     loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
+    build: buildInfo(),
   };
   try {
     const db = await adminConnection();
@@ -339,8 +360,15 @@ async function runScenarios(rows) {
     log(`scenario ${name}: starting ${instances} instance(s)`);
     const servers = await startInstances(env);
     try {
-      const produced = await scenario.run({ url: servers.url, urls: servers.urls, duration });
+      const produced = await scenario.run({
+        url: servers.url,
+        urls: servers.urls,
+        duration,
+        serverEnv: env,
+        serverCpu: SERVER_CPU,
+      });
       for (const row of produced) rows.push({ scenario: name, ...row });
+      if (produced.summary) summaries[name] = produced.summary;
     } catch (error) {
       notes.push(`scenario \`${name}\` failed: ${error instanceof Error ? error.message : error}`);
       log(`scenario ${name} failed: ${error instanceof Error ? error.stack : error}`);
@@ -428,6 +456,34 @@ async function runPollComparison(rows) {
   return { comparison, overload };
 }
 
+/**
+ * The bearer check's share of the API's CPU per request, for every load whose requests carry a
+ * bearer: its µs per call (measured in the auth scenario, same run) over the API CPU each request
+ * of that load took (the load's API CPU % over its rate). A row without a CPU figure is a step of
+ * the row before it (the hold of the hold → pay flow): its requests count with that row's CPU.
+ */
+function bearerShares(rows, auth) {
+  const carriesBearer = (row) =>
+    ['queue', 'reserve', 'pay', 'charge'].includes(row.scenario) && !/status poll/.test(row.name);
+  const shares = [];
+  for (const row of rows) {
+    if (!carriesBearer(row)) continue;
+    if (!row.cpu) {
+      const owner = shares.at(-1);
+      if (owner && owner.scenario === row.scenario) owner.rps += row.rps;
+      continue;
+    }
+    shares.push({ scenario: row.scenario, name: row.name, rps: row.rps, apiCpu: row.cpu.api });
+  }
+  return shares
+    .filter((s) => s.rps > 0 && s.apiCpu > 0)
+    .map(({ apiCpu, ...s }) => {
+      const apiCpuUs = Math.round((apiCpu / 100) * (1e6 / s.rps));
+      const percent = Math.round((1000 * auth.bearer.authenticateUs) / apiCpuUs) / 10;
+      return { ...s, apiCpuUs, percent };
+    });
+}
+
 function markdownTable(header, lines) {
   return [
     `| ${header.join(' | ')} |`,
@@ -448,7 +504,8 @@ function resultsMarkdown(results) {
     `Machine: ${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; ` +
       `MySQL ${m.mysql}${m.dbTransport ? ` (servers connect over ${m.dbTransport})` : ''}; Redis ${m.redis}; ${m.pinned}. Instances: ${results.instances}; ` +
       `${results.durationSeconds} s per load; MySQL and Redis on the same box, unpinned; ` +
-      `load average ${m.loadAverageAtStart} at the start${m.loadAverageAtStart > 0.5 ? ' (other work was running: figures are noisy)' : ''}.`,
+      `load average ${m.loadAverageAtStart} at the start${m.loadAverageAtStart > 0.5 ? ' (other work was running: figures are noisy)' : ''}.` +
+      (m.build ? ` Build: ${m.build}.` : ''),
     '',
     '![req/s and p99 per scenario](benchmarks/chart.svg)',
     '',
@@ -498,6 +555,23 @@ function resultsMarkdown(results) {
     parts.push(
       `The same load with no proxy (reported, not judged; see docs/operations.md, "Overload"): ` +
         overloadText(results.overloadDirect),
+      '',
+    );
+  }
+  if (results.auth) {
+    parts.push(
+      'Accounts (scenario `auth`, same run):',
+      '',
+      ...authSummaryLines(results.auth).map((line) => `- ${line}.`),
+      '',
+      `Bearer check (${results.auth.bearer.authenticateUs} µs) as a share of the API CPU per ` +
+        'request of each load that carries a bearer (API CPU % ÷ req/s; the hold → pay flow ' +
+        'counts both steps):',
+      '',
+      markdownTable(
+        ['scenario', 'load', 'req/s', 'API CPU µs per request', 'bearer check share'],
+        results.auth.share.map((s) => [s.scenario, s.name, s.rps, s.apiCpuUs, `${s.percent}%`]),
+      ),
       '',
     );
   }
@@ -598,6 +672,9 @@ async function main() {
       : undefined,
     overload: overload?.judged,
     overloadDirect: overload?.direct,
+    auth: summaries.auth
+      ? { ...summaries.auth, share: bearerShares(rows, summaries.auth) }
+      : undefined,
     targets: judgeTargets(
       rows.filter((r) => r.scenario !== 'baseline'),
       comparison,
@@ -620,6 +697,15 @@ async function main() {
   console.log('');
   for (const t of results.targets) {
     console.log(`${t.pass ? 'ok  ' : 'MISS'}  ${t.name}: ${t.actual} (wanted ${t.target})`);
+  }
+  if (results.auth) {
+    console.log('');
+    for (const line of authSummaryLines(results.auth)) console.log(line);
+    for (const s of results.auth.share) {
+      console.log(
+        `bearer check share, ${s.scenario}: ${s.name}: ${s.percent}% of ${s.apiCpuUs} µs API CPU per request`,
+      );
+    }
   }
   for (const note of notes) console.log(`note: ${note}`);
   if (!args['no-docs']) await updateDocs(results);
@@ -644,5 +730,6 @@ if (args['render-only']) {
     await main();
   } finally {
     await removeRunKeys();
+    await closeBenchDb();
   }
 }
