@@ -57,9 +57,18 @@ export function buildOpenApiDocument(app: NestFastifyApplication) {
  * The caller decides whether to listen.
  */
 export async function createApp(): Promise<NestFastifyApplication> {
-  const { trustedProxies } = appConfig();
+  const { trustedProxies, requestTimeoutMs } = appConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify turns Node's request timeout off (0); a slow client is then never cut off. Node
+    // checks the timeout only every connectionsCheckingInterval (30 s by default), so check each
+    // second for the bound to hold.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     // request.ip is the socket peer, or, when that peer is a trusted proxy, the right-most
     // X-Forwarded-For hop that is not one (proxy-addr): a client cannot forge its own address
     // by sending the header itself. Per-address limits count that address.

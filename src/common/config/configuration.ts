@@ -13,6 +13,7 @@ export const appConfig = registerAs('app', () => {
     adminApiKey: e.ADMIN_API_KEY && e.ADMIN_API_KEY.length > 0 ? e.ADMIN_API_KEY : undefined,
     jobsEnabled: e.JOBS_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     trustedProxies: e.TRUSTED_PROXIES.split(',')
       .map((entry) => entry.trim())
       .filter((entry) => entry.length > 0),

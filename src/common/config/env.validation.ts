@@ -303,6 +303,17 @@ export class EnvironmentVariables {
   @Max(60_000)
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS = 1000;
 
+  /**
+   * Longest a client may take to send a whole request (headers and body). A slow-body client
+   * (1 byte every 25 s) otherwise holds a socket and an in-flight slot for as long as it likes;
+   * past this it gets 408 and the connection closes.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(300_000)
+  HTTP_REQUEST_TIMEOUT_MS = 10_000;
+
   /** Retry-After (s) sent with the overload 503. */
   @Transform(toInt)
   @IsInt()
