@@ -14,7 +14,6 @@
 // dist/modules/auth) get their users and tokens through the v1 API (`POST /users {name}`,
 // `POST /queue/tokens {userId}`); later ones through the bench's inserted users and minted
 // bearers (`{ concertId }`). A poll takes only the Queue-Token in both.
-import Redis from 'ioredis';
 import mysql from 'mysql2/promise';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +35,7 @@ import {
   load,
   printTable,
   startServer,
+  removeRedisKeys,
 } from './lib.mjs';
 
 const { values: args } = parseArgs({
@@ -154,23 +154,6 @@ function pollLoad(side, name, seconds) {
   });
 }
 
-async function removeKeys() {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
-    lazyConnect: true,
-  });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${RUN_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -280,7 +263,7 @@ async function main() {
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await closeBenchDb();
-    await removeKeys();
+    await removeRedisKeys(RUN_PREFIX);
     await dropDatabases(sides.map((s) => s.db));
   }
 }

@@ -33,6 +33,7 @@ import {
   load,
   printTable,
   startServer,
+  removeRedisKeys,
 } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -610,23 +611,6 @@ async function updateDocs(results) {
   log('wrote docs/benchmarks/latest.json, docs/benchmarks/chart.svg, docs/benchmarks.md');
 }
 
-async function removeRunKeys() {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
-    lazyConnect: true,
-  });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${RUN_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 function adminConnection() {
   return mysql.createConnection({
     host: process.env.DB_HOST ?? '127.0.0.1',
@@ -729,7 +713,7 @@ if (args['render-only']) {
   try {
     await main();
   } finally {
-    await removeRunKeys();
+    await removeRedisKeys(RUN_PREFIX);
     await closeBenchDb();
   }
 }
