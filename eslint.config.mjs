@@ -55,6 +55,7 @@ export default tseslint.config(
             'expect',
             'expectProblem',
             'expectInvalid',
+            'expectAdmittedWithin',
             'request.**.expect',
             'me.**.expect',
           ],

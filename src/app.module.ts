@@ -4,8 +4,10 @@ import { AppConfigModule } from './common/config/config.module';
 import { DatabaseModule } from './common/database/database.module';
 import { HealthModule } from './common/health/health.module';
 import { MetricsModule } from './common/metrics/metrics.module';
+import { OutboxModule } from './common/outbox/outbox.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { RedisModule } from './common/redis/redis.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { CashModule } from './modules/cash/cash.module';
 import { ConcertModule } from './modules/concert/concert.module';
@@ -27,6 +29,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         HealthModule,
         MetricsModule,
+        OutboxModule,
         RateLimitModule,
         AuthModule,
         UserModule,
@@ -35,6 +38,7 @@ export class AppModule {
         QueueModule,
         ReservationModule,
         PaymentModule,
+        AuditModule,
       ],
     };
   }

@@ -29,7 +29,7 @@ import { Counterfactual, PROBES, ProbeResult, runCounterfactuals, runProbes } fr
 
 const logger = new Logger('IndexAtScale');
 
-interface Sizes {
+export interface Sizes {
   users: number;
   reservations: number;
   concerts: number;
@@ -268,7 +268,7 @@ async function tableCounts(db: Connection): Promise<Record<string, number>> {
   return counts;
 }
 
-async function seedIfNeeded(
+export async function seedIfNeeded(
   config: DatabaseConfig,
   sizes: Sizes,
   reseed: boolean,
@@ -421,6 +421,25 @@ function markdown(
   return lines.join('\n');
 }
 
+/** The data set's shape for `users` users and `reservations` reservations. */
+export function scaleSizes(users: number, reservations: number): Sizes {
+  const sizes: Sizes = {
+    users,
+    reservations,
+    concerts: 100,
+    schedulesPerConcert: 20,
+    seatsPerSchedule: 500,
+    heldNow: Math.min(20_000, Math.floor(reservations / 50)),
+    idempotencyKeys: 200_000,
+  };
+  if (sizes.reservations > sizes.concerts * sizes.schedulesPerConcert * sizes.seatsPerSchedule) {
+    throw new Error(
+      'at most one reservation per seat: raise the schedules or lower --reservations',
+    );
+  }
+  return sizes;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const { values } = parseArgs({
@@ -433,20 +452,7 @@ async function main(): Promise<void> {
       'no-docs': { type: 'boolean', default: false },
     },
   });
-  const sizes: Sizes = {
-    users: Number(values.users),
-    reservations: Number(values.reservations),
-    concerts: 100,
-    schedulesPerConcert: 20,
-    seatsPerSchedule: 500,
-    heldNow: Math.min(20_000, Math.floor(Number(values.reservations) / 50)),
-    idempotencyKeys: 200_000,
-  };
-  if (sizes.reservations > sizes.concerts * sizes.schedulesPerConcert * sizes.seatsPerSchedule) {
-    throw new Error(
-      'at most one reservation per seat: raise the schedules or lower --reservations',
-    );
-  }
+  const sizes = scaleSizes(Number(values.users), Number(values.reservations));
   if (!/^[A-Za-z0-9_]{1,64}$/.test(values.db)) throw new Error('--db must match [A-Za-z0-9_]+');
   const config: DatabaseConfig = { ...databaseConfig(), name: values.db, poolSize: 2 };
 
@@ -484,7 +490,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Also imported by audit-at-scale.ts for the same data set; only run when started itself.
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { CashService } from '../modules/cash/domain/cash.service';
 import { ConcertFacade } from '../modules/concert/application/concert.facade';
+import { ConcertService } from '../modules/concert/domain/concert.service';
 import { emailKey } from '../modules/user/domain/user';
 import { UserService } from '../modules/user/domain/user.service';
 
@@ -95,7 +96,7 @@ async function seed(): Promise<void> {
       const concertId =
         rows[0]?.id ??
         (await concerts.createConcert({ title: demo.title, performer: demo.performer })).id;
-      const open = await concerts.listBookableSchedules(concertId);
+      const open = await app.get(ConcertService).listBookableSchedules(concertId);
       if (open.length > 0) continue;
       const now = Date.now();
       for (const daysAhead of [14, 15, 21]) {

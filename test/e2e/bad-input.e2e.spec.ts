@@ -1,7 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
+import { roomKeys } from '../../src/modules/queue/queue.constants';
 import { createConcert, createUser } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
@@ -203,8 +203,10 @@ describe('bad input (e2e)', () => {
         const redis = app.get(Redis);
         const metrics = (await request(http(app)).get('/metrics').expect(200)).text;
         return {
-          tokensOfUsers: await Promise.all(userIds.map((id) => redis.hget(QUEUE_KEYS.users, id))),
-          liveTokens: await redis.hlen(QUEUE_KEYS.owners),
+          tokensOfUsers: await Promise.all(
+            userIds.map((id) => redis.hget(roomKeys(concertId).users, id)),
+          ),
+          liveTokens: await redis.hlen(roomKeys(concertId).owners),
           issued: Number(/^queue_tokens_issued_total (\S+)$/m.exec(metrics)?.[1] ?? 'NaN'),
         };
       }

@@ -85,6 +85,7 @@ describe('payments (e2e)', () => {
       amount: 145_000,
       status: 'COMPLETED',
       paidAt: expect.stringMatching(ISO),
+      refundedAt: null,
     });
     await expect(rowsOf([first.id, second.id])).resolves.toEqual([
       { id: first.id, status: 'CONFIRMED', payment_id: paid.body.id, seat_status: 'SOLD' },

@@ -106,7 +106,7 @@ describe('waiting queue gating (e2e)', () => {
     expect(waiting.body.code).toBe('QUEUE_TOKEN_NOT_ACTIVE');
 
     // A payment ends the first token at once; the head of the line gets its slot within ~2 s.
-    await a.get(QueueService).expireToken(tokens[0]);
+    await a.get(QueueService).retireToken(tokens[0]);
     const gone = await seats(b, 0);
     expect(gone.status).toBe(401);
     expect(gone.body.code).toBe('QUEUE_TOKEN_INVALID');
@@ -164,7 +164,7 @@ describe('waiting queue gating (e2e)', () => {
       expect(response.body.code).toBe('CONCERT_NOT_FOUND');
     });
 
-    it('should return the concertId on issue and on status, and keep it for a returning user', async () => {
+    it('should return the concertId on issue and on status, and give one token per room', async () => {
       const user = await createUser(a);
       const [first, second] = [await createConcert(a), await createConcert(a)];
       const issued = await request(http(a))
@@ -181,13 +181,20 @@ describe('waiting queue gating (e2e)', () => {
         .expect(200);
       expect(polled.body).toMatchObject({ token: issued.body.token, concertId: first.id });
 
-      // One queue, one token per user: the same token comes back with its original concert.
+      // The same room again: the same token. Another room: a second token, of that room.
       const again = await request(http(b))
         .post('/queue/tokens')
         .set(await authHeader(user.id))
-        .send({ concertId: second.id })
+        .send({ concertId: first.id })
         .expect(200);
       expect(again.body).toMatchObject({ token: issued.body.token, concertId: first.id });
+      const elsewhere = await request(http(b))
+        .post('/queue/tokens')
+        .set(await authHeader(user.id))
+        .send({ concertId: second.id })
+        .expect(201);
+      expect(elsewhere.body).toMatchObject({ userId: user.id, concertId: second.id });
+      expect(elsewhere.body.token).not.toBe(issued.body.token);
     });
 
     it("should answer 401 QUEUE_TOKEN_INVALID for A's ACTIVE token sent with B's bearer token", async () => {
@@ -207,7 +214,7 @@ describe('waiting queue gating (e2e)', () => {
         .set('Queue-Token', aliceToken)
         .expect(401);
       expect(stolen.body.code).toBe('QUEUE_TOKEN_INVALID');
-      await a.get(QueueService).expireToken(aliceToken, alice.id);
+      await a.get(QueueService).retireToken(aliceToken, alice.id);
     });
   });
 
@@ -230,6 +237,8 @@ describe('waiting queue gating (e2e)', () => {
     expect(ticket.properties.concertId).toMatchObject({ type: 'number' });
     expect(ticket.required).toEqual(expect.arrayContaining(['concertId']));
     expect(docs.paths['/queue/tokens'].post.security).toBeDefined();
-    expect(docs.paths['/queue/tokens'].post.description).toMatch(/original `concertId`/);
+    expect(docs.paths['/queue/tokens'].post.description).toMatch(/several rooms at once/);
+    expect(docs.paths['/queue/events'].get).toBeDefined();
+    expect(docs.paths['/admin/concerts/{concertId}/waiting-room'].put).toBeDefined();
   });
 });

@@ -21,9 +21,23 @@ describe('users and catalogue (e2e)', () => {
     queueToken = await activeTokenFor(app, fanId, fanConcertId);
   });
 
-  /** GET on an [active token] endpoint as this file's fan, with their bearer and ACTIVE token. */
-  const getActive = (path: string) =>
-    request(http(app)).get(path).set('Authorization', bearer).set('Queue-Token', queueToken);
+  const tokens = new Map<number, string>();
+  /**
+   * GET on an [active token] endpoint as this file's fan, with their bearer and an ACTIVE token
+   * of the path's concert (a token grants its own concert only), expecting `status`. A concert
+   * that does not exist gets the fan's first token.
+   */
+  async function getActive(path: string, status: number) {
+    const concertId = Number(/^\/concerts\/(\d+)/.exec(path)?.[1]);
+    const exists = (await sql(app, 'SELECT 1 FROM concerts WHERE id = ?', [concertId])).length > 0;
+    const room = exists ? concertId : fanConcertId;
+    if (!tokens.has(room)) tokens.set(room, await activeTokenFor(app, fanId, room));
+    return request(http(app))
+      .get(path)
+      .set('Authorization', bearer)
+      .set('Queue-Token', tokens.get(room)!)
+      .expect(status);
+  }
 
   afterAll(async () => {
     await app.close();
@@ -101,9 +115,7 @@ describe('users and catalogue (e2e)', () => {
       expect.objectContaining({ id: concert.id, title: 'IU Golden Hour' }),
     );
 
-    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`).expect(
-      200,
-    );
+    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`, 200);
     expect(seats.body).toHaveLength(5);
     expect(seats.body[0]).toEqual({
       id: schedule.seats[0].id,
@@ -142,7 +154,7 @@ describe('users and catalogue (e2e)', () => {
       seatCount: 1,
     });
 
-    const response = await getActive(`/concerts/${concert.id}/schedules`).expect(200);
+    const response = await getActive(`/concerts/${concert.id}/schedules`, 200);
     expect(response.body.map((s: { id: number }) => s.id)).toEqual([sooner.id, later.id]);
     expect(response.body[0]).toEqual({
       id: sooner.id,
@@ -169,15 +181,13 @@ describe('users and catalogue (e2e)', () => {
       `UPDATE seats SET status = 'HELD', hold_expires_at = UTC_TIMESTAMP(3) + INTERVAL 5 MINUTE WHERE id = ?`,
       [second.id],
     );
-    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`).expect(
-      200,
-    );
+    const seats = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`, 200);
     expect(seats.body.map((s: { status: string }) => s.status)).toEqual([
       'AVAILABLE',
       'HELD',
       'AVAILABLE',
     ]);
-    const schedules = await getActive(`/concerts/${concert.id}/schedules`).expect(200);
+    const schedules = await getActive(`/concerts/${concert.id}/schedules`, 200);
     expect(schedules.body[0].availableSeats).toBe(2);
   });
 
@@ -185,12 +195,10 @@ describe('users and catalogue (e2e)', () => {
     const concert = await createConcert(app);
     const other = await createConcert(app);
     const schedule = await createSchedule(app, other.id, { seatCount: 1 });
-    const missing = await getActive('/concerts/2000000000/schedules').expect(404);
+    const missing = await getActive('/concerts/2000000000/schedules', 404);
     expect(missing.body.code).toBe('CONCERT_NOT_FOUND');
     // A schedule of another concert is not found under this concert.
-    const foreign = await getActive(
-      `/concerts/${concert.id}/schedules/${schedule.id}/seats`,
-    ).expect(404);
+    const foreign = await getActive(`/concerts/${concert.id}/schedules/${schedule.id}/seats`, 404);
     expect(foreign.body.code).toBe('SCHEDULE_NOT_FOUND');
     const admin = await request(http(app))
       .post('/admin/concerts/2000000000/schedules')
@@ -241,7 +249,7 @@ describe('users and catalogue (e2e)', () => {
       expect(response.body).toMatchObject({ status: 401, code: 'QUEUE_TOKEN_INVALID' });
     }
     // The owner's token is untouched by the attempt.
-    for (const path of paths) await getActive(path).expect(200);
+    for (const path of paths) await getActive(path, 200);
     const status = await request(http(app))
       .get('/queue/status')
       .set('Queue-Token', queueToken)

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
+import { expectAuditOk } from '../support/audit';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import {
   call,
@@ -38,6 +39,7 @@ describe('payments across instances', () => {
 
   afterEach(async () => {
     await assertBookingInvariants(apps[0]);
+    await expectAuditOk(apps[0]);
   });
 
   async function holdOne(fan: Fan, scheduleId: number, seatId: number): Promise<number> {

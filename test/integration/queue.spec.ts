@@ -2,7 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueService } from '../../src/modules/queue/domain/queue.service';
-import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
+import { roomKeys } from '../../src/modules/queue/queue.constants';
 import { createConcert } from '../factories/catalogue.factory';
 import { startApp } from '../support/app';
 import { authHeader } from '../support/auth';
@@ -16,7 +16,7 @@ interface Ticket {
   position: number;
   estimatedWaitSeconds: number;
   activeUntil: string | null;
-  pollAfterSeconds: number | null;
+  pollAfterSeconds: number;
 }
 
 /**
@@ -78,10 +78,12 @@ describe('waiting queue (integration)', () => {
 
   const redisOf = (app: NestFastifyApplication) => app.get(Redis);
   const activeTokens = async (app: NestFastifyApplication) =>
-    (await redisOf(app).zrange(QUEUE_KEYS.active, 0, -1)).sort();
-  /** The concert recorded for a token in Redis (the app's client applies the file's prefix). */
-  const recordedConcert = (app: NestFastifyApplication, token: string) =>
-    redisOf(app).hget(QUEUE_KEYS.concerts, token);
+    (await redisOf(app).zrange(roomKeys(concertId).active, 0, -1)).sort();
+  /** The room a token is on record in, or null (the app's client applies the file's prefix). */
+  const recordedConcert = async (app: NestFastifyApplication, token: string) => {
+    const room = token.split('.')[0];
+    return (await redisOf(app).hexists(roomKeys(Number(room)).owners, token)) ? room : null;
+  };
 
   it('should give 5,000 concurrent joiners on two instances positions 1..5000 with no gap or duplicate', async () => {
     // Client and server share one event loop here, so load shedding (in-flight and event-loop
@@ -114,8 +116,8 @@ describe('waiting queue (integration)', () => {
     expect(positions).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
     expect(new Set(results.map((r) => r.body.token)).size).toBe(5000);
     expect(results.every((r) => r.body.concertId === concertId)).toBe(true);
-    expect(await redisOf(a).zcard(QUEUE_KEYS.waiting)).toBe(5000);
-    expect(await redisOf(a).hlen(QUEUE_KEYS.concerts)).toBe(5000);
+    expect(await redisOf(a).zcard(roomKeys(concertId).waiting)).toBe(5000);
+    expect(await redisOf(a).hlen(roomKeys(concertId).owners)).toBe(5000);
 
     // Nobody moved since joining: each status poll repeats the position the join reported.
     const sample = results.filter((_, i) => i % 50 === 0);
@@ -129,7 +131,7 @@ describe('waiting queue (integration)', () => {
     }
   });
 
-  it('should create one entry when the same user asks ten times at once, naming two concerts', async () => {
+  it('should create one entry per room when the same user asks ten times at once, naming two concerts', async () => {
     const [a, b] = await boot(2);
     const [userId] = await insertUsers(a, 1);
     const other = (await createConcert(a)).id;
@@ -139,18 +141,18 @@ describe('waiting queue (integration)', () => {
     );
 
     expect(results.map((r) => r.status).sort()).toEqual([
-      200, 200, 200, 200, 200, 200, 200, 200, 200, 201,
+      200, 200, 200, 200, 200, 200, 200, 200, 201, 201,
     ]);
-    expect(new Set(results.map((r) => r.body.token)).size).toBe(1);
-    expect(results.every((r) => r.body.position === 1)).toBe(true);
-    // One token, one concert: whichever request created it, every answer names the same one.
-    const created = results.find((r) => r.status === 201)!.body;
-    expect([concertId, other]).toContain(created.concertId);
-    expect(results.every((r) => r.body.concertId === created.concertId)).toBe(true);
-    expect(await recordedConcert(a, created.token)).toBe(String(created.concertId));
-    expect(await redisOf(a).zcard(QUEUE_KEYS.waiting)).toBe(1);
-    expect(await redisOf(a).hlen(QUEUE_KEYS.owners)).toBe(1);
-    expect(await redisOf(a).hlen(QUEUE_KEYS.concerts)).toBe(1);
+    // One live token per user and room: five answers name each room, with one token each.
+    for (const room of [concertId, other]) {
+      const answers = results.filter((r) => r.body.concertId === room);
+      expect(answers).toHaveLength(5);
+      expect(new Set(answers.map((r) => r.body.token)).size).toBe(1);
+      expect(answers.every((r) => r.body.position === 1)).toBe(true);
+      expect(answers[0].body.token.startsWith(`${room}.`)).toBe(true);
+      expect(await redisOf(a).zcard(roomKeys(room).waiting)).toBe(1);
+      expect(await redisOf(a).hlen(roomKeys(room).owners)).toBe(1);
+    }
   });
 
   it('should give a returning user the same token and place, WAITING or ACTIVE', async () => {
@@ -158,9 +160,7 @@ describe('waiting queue (integration)', () => {
     const users = await insertUsers(app, 3);
     const tokens = await join(app, users);
 
-    // One queue, one token per user: naming another concert (even an unknown one) changes nothing.
-    const other = (await createConcert(app)).id;
-    const again = await issue(app, users[1], other);
+    const again = await issue(app, users[1]);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({
       token: tokens[1],
@@ -170,7 +170,7 @@ describe('waiting queue (integration)', () => {
     });
 
     await runAdmission(app);
-    const first = await issue(app, users[0], 2_000_000_000);
+    const first = await issue(app, users[0]);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       token: tokens[0],
@@ -180,7 +180,7 @@ describe('waiting queue (integration)', () => {
     });
     const second = await issue(app, users[1]);
     expect(second.body).toMatchObject({ token: tokens[1], status: 'WAITING', position: 1 });
-    expect(await redisOf(app).zcard(QUEUE_KEYS.waiting)).toBe(2);
+    expect(await redisOf(app).zcard(roomKeys(concertId).waiting)).toBe(2);
     expect(await recordedConcert(app, tokens[1])).toBe(String(concertId));
   });
 
@@ -200,7 +200,7 @@ describe('waiting queue (integration)', () => {
       const active = await activeTokens(runners[0]);
       await Promise.all([
         ...runners.map((app) => runAdmission(app)),
-        ...active.slice(0, 2).map((token) => queue.expireToken(token)),
+        ...active.slice(0, 2).map((token) => queue.retireToken(token)),
         ...runners.map((app) => runAdmission(app)),
       ]);
       await Promise.all(runners.map((app) => runAdmission(app)));
@@ -208,11 +208,11 @@ describe('waiting queue (integration)', () => {
       const nowActive = await activeTokens(runners[0]);
       expect(nowActive.length).toBeLessThanOrEqual(limit);
       // Everyone admitted so far is exactly the head of the line, in join order.
-      const admitted = await redisOf(runners[0]).zrange(QUEUE_KEYS.admitted, 0, -1);
+      const admitted = await redisOf(runners[0]).zrange(roomKeys(concertId).admitted, 0, -1);
       admittedSoFar = admitted.length;
       expect(new Set(admitted).size).toBe(admittedSoFar);
       expect(new Set(admitted)).toEqual(new Set(tokens.slice(0, admittedSoFar)));
-      const waiting = await redisOf(runners[0]).zrange(QUEUE_KEYS.waiting, 0, -1);
+      const waiting = await redisOf(runners[0]).zrange(roomKeys(concertId).waiting, 0, -1);
       expect(waiting).toEqual(tokens.slice(admittedSoFar));
     }
     // 5 in the first round (nothing to expire yet), then 2 per round as slots free: 5 + 2 × 11.
@@ -231,7 +231,7 @@ describe('waiting queue (integration)', () => {
       await sleep(50);
     }
 
-    const log = await redisOf(runners[0]).zrange(QUEUE_KEYS.admitted, 0, -1, 'WITHSCORES');
+    const log = await redisOf(runners[0]).zrange(roomKeys(concertId).admitted, 0, -1, 'WITHSCORES');
     const perSecond = new Map<number, number>();
     for (let i = 1; i < log.length; i += 2) {
       const second = Math.floor(Number(log[i]) / 1000);
@@ -264,7 +264,7 @@ describe('waiting queue (integration)', () => {
     // Past the idle limit an entry is gone for every reader, even before the job removes it.
     expect((await status(app, a)).status).toBe(401);
     const run = await runAdmission(app);
-    expect(run).toEqual({ expired: 0, dropped: 2, admitted: 0 });
+    expect(run).toEqual({ expired: 0, dropped: 2, admitted: 0, started: 0 });
     expect((await status(app, c)).status).toBe(401);
     expect((await status(app, b)).body).toMatchObject({ status: 'WAITING', position: 1 });
     expect((await status(app, holder)).body.status).toBe('ACTIVE');
@@ -273,12 +273,12 @@ describe('waiting queue (integration)', () => {
     expect(rejoined.status).toBe(201);
     expect(rejoined.body.token).not.toBe(a);
     expect(rejoined.body.position).toBe(2);
-    expect(await redisOf(app).hlen(QUEUE_KEYS.owners)).toBe(3);
+    expect(await redisOf(app).hlen(roomKeys(concertId).owners)).toBe(3);
     // The dropped tokens' concerts went with them; the live ones (and the new token) keep theirs.
     expect(await recordedConcert(app, a)).toBeNull();
     expect(await recordedConcert(app, c)).toBeNull();
     expect(await recordedConcert(app, rejoined.body.token)).toBe(String(concertId));
-    expect((await redisOf(app).hkeys(QUEUE_KEYS.concerts)).sort()).toEqual(
+    expect((await redisOf(app).hkeys(roomKeys(concertId).owners)).sort()).toEqual(
       [holder, b, rejoined.body.token].sort(),
     );
   });
@@ -298,14 +298,14 @@ describe('waiting queue (integration)', () => {
     await sleep(1100);
     // Expired for every reader at once, before the job has run.
     expect((await status(app, first)).status).toBe(401);
-    expect(await runAdmission(app)).toEqual({ expired: 1, dropped: 0, admitted: 1 });
+    expect(await runAdmission(app)).toEqual({ expired: 1, dropped: 0, admitted: 1, started: 0 });
     expect((await status(app, second)).body).toMatchObject({ status: 'ACTIVE', position: 0 });
-    expect(await redisOf(app).hexists(QUEUE_KEYS.users, users[0])).toBe(0);
-    expect(await redisOf(app).hexists(QUEUE_KEYS.concerts, first)).toBe(0);
-    expect(await redisOf(app).hkeys(QUEUE_KEYS.concerts)).toEqual([second]);
+    expect(await redisOf(app).hexists(roomKeys(concertId).users, users[0])).toBe(0);
+    expect(await redisOf(app).hexists(roomKeys(concertId).owners, first)).toBe(0);
+    expect(await redisOf(app).hkeys(roomKeys(concertId).owners)).toEqual([second]);
   });
 
-  it('should end a token at once on expireToken and remember its owner for a day', async () => {
+  it('should end a token at once on retireToken and remember its owner for a day', async () => {
     const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1' });
     const users = await insertUsers(app, 2);
     const [paid, next] = await join(app, users);
@@ -313,13 +313,15 @@ describe('waiting queue (integration)', () => {
     const queue = app.get(QueueService);
 
     expect(await recordedConcert(app, paid)).toBe(String(concertId));
-    await queue.expireToken(paid);
+    await queue.retireToken(paid);
 
     expect((await status(app, paid)).status).toBe(401);
-    expect(await redisOf(app).hexists(QUEUE_KEYS.concerts, paid)).toBe(0);
-    expect(await redisOf(app).hkeys(QUEUE_KEYS.concerts)).toEqual([next]);
+    expect(await redisOf(app).hexists(roomKeys(concertId).owners, paid)).toBe(0);
+    expect(await redisOf(app).hkeys(roomKeys(concertId).owners)).toEqual([next]);
     await expect(queue.findRetiredTokenOwner(paid)).resolves.toBe(users[0]);
-    expect(await redisOf(app).ttl(QUEUE_KEYS.retired(paid))).toBeGreaterThanOrEqual(24 * 3600);
+    expect(await redisOf(app).ttl(roomKeys(concertId).retired(paid))).toBeGreaterThanOrEqual(
+      24 * 3600,
+    );
     expect((await runAdmission(app)).admitted).toBe(1);
     expect((await status(app, next)).body.status).toBe('ACTIVE');
     await expect(queue.findRetiredTokenOwner(next)).resolves.toBeNull();
@@ -327,11 +329,11 @@ describe('waiting queue (integration)', () => {
       queue.findRetiredTokenOwner('3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e11'),
     ).resolves.toBeNull();
     // Expiring twice is harmless and keeps the owner.
-    await queue.expireToken(paid);
+    await queue.retireToken(paid);
     await expect(queue.findRetiredTokenOwner(paid)).resolves.toBe(users[0]);
   });
 
-  it('should record the known owner when the TTL removed the token just before expireToken', async () => {
+  it('should record the known owner when the TTL removed the token just before retireToken', async () => {
     const [app] = await boot(1, { QUEUE_ACTIVE_TTL_SECONDS: '1' });
     const [userId] = await insertUsers(app, 1);
     const [token] = await join(app, [userId]);
@@ -339,10 +341,10 @@ describe('waiting queue (integration)', () => {
     await sleep(1100);
     expect((await runAdmission(app)).expired).toBe(1);
 
-    await app.get(QueueService).expireToken(token, userId);
+    await app.get(QueueService).retireToken(token, userId);
 
     await expect(app.get(QueueService).findRetiredTokenOwner(token)).resolves.toBe(userId);
-    expect(await redisOf(app).hlen(QUEUE_KEYS.concerts)).toBe(0);
+    expect(await redisOf(app).hlen(roomKeys(concertId).owners)).toBe(0);
   });
 
   it('should record the concert of each token and return it on issue, status and the guard pass', async () => {
@@ -357,13 +359,14 @@ describe('waiting queue (integration)', () => {
     expect(await recordedConcert(a, first.body.token)).toBe(String(concertId));
     expect(await recordedConcert(a, second.body.token)).toBe(String(other));
 
+    // Each room has its own cap of 1: both are admitted, each in its own room.
     await runAdmission(a);
     expect((await status(b, first.body.token)).body).toMatchObject({
       status: 'ACTIVE',
       concertId,
     });
     expect((await status(a, second.body.token)).body).toMatchObject({
-      status: 'WAITING',
+      status: 'ACTIVE',
       concertId: other,
     });
     await expect(b.get(QueueService).authorizeActive(first.body.token, users[0])).resolves.toEqual({
@@ -373,20 +376,19 @@ describe('waiting queue (integration)', () => {
     });
   });
 
-  it('should forget the concert of a dead token when its user joins again before the job runs', async () => {
+  it('should clean up a dead token when its user joins the same room again before the job runs', async () => {
     const [app] = await boot(1, { QUEUE_WAITING_IDLE_SECONDS: '1' });
     const [userId] = await insertUsers(app, 1);
-    const other = (await createConcert(app)).id;
     const [dead] = await join(app, [userId]);
     await sleep(1100);
 
-    const rejoined = await issue(app, userId, other);
+    const rejoined = await issue(app, userId);
 
     expect(rejoined.status).toBe(201);
-    expect(rejoined.body).toMatchObject({ concertId: other, position: 1 });
+    expect(rejoined.body).toMatchObject({ concertId, position: 1 });
     expect(rejoined.body.token).not.toBe(dead);
-    expect(await redisOf(app).hgetall(QUEUE_KEYS.concerts)).toEqual({
-      [rejoined.body.token]: String(other),
+    expect(await redisOf(app).hgetall(roomKeys(concertId).owners)).toEqual({
+      [rejoined.body.token]: userId,
     });
     expect(await runAdmission(app)).toMatchObject({ dropped: 0 });
   });
@@ -405,8 +407,9 @@ describe('waiting queue (integration)', () => {
     expect(back.body).toMatchObject({ position: 20, estimatedWaitSeconds: 5, pollAfterSeconds: 2 });
     expect(back.headers['retry-after']).toBe('2');
     const active = await status(app, tokens[0]);
-    expect(active.body.pollAfterSeconds).toBeNull();
-    expect(active.headers['retry-after']).toBeUndefined();
+    // ACTIVE: nothing to wait for, an occasional look within the token's lifetime.
+    expect(active.body.pollAfterSeconds).toBe(60);
+    expect(active.headers['retry-after']).toBe('60');
   });
 
   it('should keep working after Redis forgets its scripts', async () => {

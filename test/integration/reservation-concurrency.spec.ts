@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
+import { expectAuditOk } from '../support/audit';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, Fan, fansWithActiveTokens, Reply, startCluster, tally } from '../support/booking';
 import { resetQueue } from '../support/queue';
@@ -33,6 +34,7 @@ describe.each([
 
   afterEach(async () => {
     await assertBookingInvariants(apps[0]);
+    await expectAuditOk(apps[0]);
   });
 
   const hold = (i: number, fan: Fan, scheduleId: number, seatId: number): Promise<Reply> =>
@@ -160,5 +162,6 @@ describe('a burst the overload guard admits on one instance', () => {
 
     expect(tally(replies)).toEqual({ '201': 1, '409 SEAT_UNAVAILABLE': 999 });
     await assertBookingInvariants(app);
+    await expectAuditOk(app);
   });
 });

@@ -128,13 +128,13 @@ describe('seat lock (integration)', () => {
       const results = await Promise.all(
         fans
           .slice(0, 20)
-          .map((fan) => outcome(facade.holdSeat(fan.userId, schedule.id, contested.id))),
+          .map((fan) => outcome(facade.holdSeat({ ...fan, concertId }, schedule.id, contested.id))),
       );
       expect(results.filter((r) => r === 'ok')).toHaveLength(1);
       expect(results.filter((r) => r === 'SEAT_UNAVAILABLE')).toHaveLength(19);
-      await expect(outcome(facade.holdSeat(fans[25].userId, schedule.id, other.id))).resolves.toBe(
-        'ok',
-      );
+      await expect(
+        outcome(facade.holdSeat({ ...fans[25], concertId }, schedule.id, other.id)),
+      ).resolves.toBe('ok');
       const rows = await sql(
         app,
         `SELECT seat_id, status FROM reservations WHERE seat_id IN (?) ORDER BY seat_id`,

@@ -18,6 +18,11 @@ process.env.AUTH_JWT_SECRET = 'test-jwt-secret-at-least-32-characters-long';
 process.env.AUTH_SIGNUPS_PER_HOUR ??= '0';
 process.env.RATE_LIMIT_USER_WRITES_PER_MINUTE ??= '0';
 process.env.LOG_LEVEL ??= 'silent';
+// Each file publishes its events to an exchange of its own, so files running in parallel never
+// see each other's events; and no app relays at all unless its test passes EVENTS_AMQP_URL
+// (test/support/events.ts), so only the event tests need the broker.
+process.env.EVENTS_EXCHANGE = `concert-booking.events.test.${runId}.${worker}.${file}`;
+delete process.env.EVENTS_AMQP_URL;
 // Background jobs are driven explicitly by the tests that need them.
 process.env.JOBS_ENABLED = 'false';
 // Several apps per test file share one MySQL; small pools keep the connection count sane.

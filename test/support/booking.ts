@@ -44,7 +44,7 @@ export interface Reply {
  */
 export async function call(
   app: NestFastifyApplication,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   options: { user?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Reply> {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { QueueFacade } from '../../src/modules/queue/application/queue.facade';
 import { AdmissionRun } from '../../src/modules/queue/domain/queue-entry';
-import { QUEUE_KEYS } from '../../src/modules/queue/queue.constants';
+import { ROOM_REGISTRY_KEY } from '../../src/modules/queue/queue.constants';
 import { http, sql } from './app';
 import { authHeader } from './auth';
 
@@ -48,10 +48,17 @@ export async function activeTokenFor(
   }
 }
 
-/** Empties this test file's queue (keys are under the file's own Redis prefix). */
+/** Empties this test file's waiting rooms (keys are under the file's own Redis prefix). */
 export async function resetQueue(app: NestFastifyApplication): Promise<void> {
-  const keys = Object.values(QUEUE_KEYS).filter((key) => typeof key === 'string');
-  await app.get(Redis).del(...keys);
+  const redis = app.get(Redis);
+  const prefix = redis.options.keyPrefix ?? '';
+  // SCAN patterns are not prefixed by ioredis, but the keys it returns must be given back bare.
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}{room:*`, count: 1000 })) {
+    keys.push(...(batch as string[]).map((key) => key.slice(prefix.length)));
+  }
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.del(ROOM_REGISTRY_KEY);
 }
 
 /** Users straight into MySQL (arranging only): many at once without 5,000 HTTP calls. */

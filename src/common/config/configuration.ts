@@ -92,6 +92,7 @@ export const queueConfig = registerAs('queue', () => {
     admitPerSecond: e.QUEUE_ADMIT_PER_SECOND,
     activeTtlSeconds: e.QUEUE_ACTIVE_TTL_SECONDS,
     waitingIdleSeconds: e.QUEUE_WAITING_IDLE_SECONDS,
+    sseMaxStreams: e.QUEUE_SSE_MAX_STREAMS,
   };
 });
 
@@ -103,6 +104,27 @@ export const reservationConfig = registerAs('reservation', () => {
     maxSeatsPerSchedule: e.RESERVATION_MAX_SEATS_PER_SCHEDULE,
     seatLock: e.RESERVATION_SEAT_LOCK,
   };
+});
+
+export const paymentConfig = registerAs('payment', () => {
+  const e = env();
+  return { refundCutoffHours: e.PAYMENT_REFUND_CUTOFF_HOURS };
+});
+
+export const eventsConfig = registerAs('events', () => {
+  const e = env();
+  return {
+    /** Unset: no relay; events stay in the outbox until the retention purge. Holds a password. */
+    amqpUrl: e.EVENTS_AMQP_URL,
+    exchange: e.EVENTS_EXCHANGE,
+    retentionHours: e.EVENTS_RETENTION_HOURS,
+    outbox: e.EVENTS_OUTBOX,
+  };
+});
+
+export const auditConfig = registerAs('audit', () => {
+  const e = env();
+  return { intervalSeconds: e.AUDIT_INTERVAL_SECONDS, timeLimitMs: e.AUDIT_TIME_LIMIT_MS };
 });
 
 export const overloadConfig = registerAs('overload', () => {
@@ -121,6 +143,9 @@ export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type RedisConfig = ConfigType<typeof redisConfig>;
 export type QueueConfig = ConfigType<typeof queueConfig>;
 export type ReservationConfig = ConfigType<typeof reservationConfig>;
+export type PaymentConfig = ConfigType<typeof paymentConfig>;
+export type EventsConfig = ConfigType<typeof eventsConfig>;
+export type AuditConfig = ConfigType<typeof auditConfig>;
 export type OverloadConfig = ConfigType<typeof overloadConfig>;
 
 export const allConfigs = [
@@ -131,5 +156,8 @@ export const allConfigs = [
   redisConfig,
   queueConfig,
   reservationConfig,
+  paymentConfig,
+  eventsConfig,
+  auditConfig,
   overloadConfig,
 ];

@@ -17,7 +17,7 @@ import {
 const MIN_SECRET_LENGTH = 32;
 
 /** Their values never appear in an error message or a log line, valid or not. */
-const SECRET_KEYS = new Set(['ADMIN_API_KEY', 'AUTH_JWT_SECRET', 'DB_PASSWORD']);
+const SECRET_KEYS = new Set(['ADMIN_API_KEY', 'AUTH_JWT_SECRET', 'DB_PASSWORD', 'EVENTS_AMQP_URL']);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -245,6 +245,16 @@ export class EnvironmentVariables {
   @Max(86_400)
   QUEUE_WAITING_IDLE_SECONDS = 120;
 
+  /**
+   * Open GET /queue/events streams one instance holds; past it a new stream gets 503 and the
+   * client polls. A stream costs a socket and a few KB, no work of its own (see docs/queue.md).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  QUEUE_SSE_MAX_STREAMS = 10_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -271,6 +281,68 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['redis', 'off'])
   RESERVATION_SEAT_LOCK: 'redis' | 'off' = 'redis';
+
+  /**
+   * A payment is refundable until this many hours before the earliest start among its schedules
+   * (0 = until the show starts). Bounded to a year so a typo cannot silently close every refund.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(8_760)
+  PAYMENT_REFUND_CUTOFF_HOURS = 24;
+
+  /**
+   * Seconds between runs of the invariant audit job (0 = off). Every instance ticks, one of them
+   * runs the audit per period (a Redis claim), and all export its result.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  AUDIT_INTERVAL_SECONDS = 60;
+
+  /**
+   * Longest one audit may read (all its statements together, each given what is left). Past it
+   * the rules not finished are reported unchecked: GET /admin/audit answers 503.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  AUDIT_TIME_LIMIT_MS = 30_000;
+
+  /**
+   * RabbitMQ for the booking events (`amqp://user:password@host:5672/vhost`). Unset: no relay, the
+   * events stay in the outbox. It carries a password, so it is never printed, valid or not.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^amqps?:\/\/\S+$/, { message: 'EVENTS_AMQP_URL must be an amqp:// or amqps:// URL' })
+  @MaxLength(2048)
+  EVENTS_AMQP_URL?: string;
+
+  /** The durable topic exchange the relay publishes to (routing key = event type). */
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{1,255}$/, {
+    message: 'EVENTS_EXCHANGE must be 1..255 characters of [A-Za-z0-9._:-]',
+  })
+  EVENTS_EXCHANGE = 'concert-booking.events';
+
+  /** Sent events (and, with no broker configured, unsent ones) are purged after this many hours. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(87_600)
+  EVENTS_RETENTION_HOURS = 168;
+
+  /**
+   * `off` writes no events at all, breaking the contract: it exists only so the benchmark can
+   * measure what the outbox costs a payment in the same run. Production keeps `on`.
+   */
+  @IsOptional()
+  @IsIn(['on', 'off'])
+  EVENTS_OUTBOX: 'on' | 'off' = 'on';
 
   /** Background jobs (admission, hold release) can be switched off, e.g. on API-only replicas. */
   @IsOptional()

@@ -2,9 +2,18 @@ import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOpti
 import { DatabaseConfig } from '../config/configuration';
 import { InitialSchema1763770000000 } from './migrations/1763770000000-InitialSchema';
 import { Accounts1764600000000 } from './migrations/1764600000000-Accounts';
+import { Refunds1764700000000 } from './migrations/1764700000000-Refunds';
+import { Outbox1764710000000 } from './migrations/1764710000000-Outbox';
+import { WaitingRooms1764730000000 } from './migrations/1764730000000-WaitingRooms';
 
 /** Listed explicitly (not globbed) so the same array works from ts-jest and from dist/. */
-export const migrations = [InitialSchema1763770000000, Accounts1764600000000];
+export const migrations = [
+  InitialSchema1763770000000,
+  Accounts1764600000000,
+  Refunds1764700000000,
+  Outbox1764710000000,
+  WaitingRooms1764730000000,
+];
 
 export function dataSourceOptions(config: DatabaseConfig): MysqlDataSourceOptions {
   return {

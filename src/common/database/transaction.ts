@@ -9,6 +9,9 @@ export interface SqlRunner {
   query<T = unknown>(sql: string, params?: readonly unknown[]): Promise<T>;
 }
 
+/** Only what a caller may ask for; the server default (REPEATABLE READ) is what facades use. */
+export type IsolationLevel = 'READ COMMITTED';
+
 /**
  * The transaction context: a facade opens a transaction with `withTransaction`, and every
  * repository call made inside it (however deep) runs on that transaction's connection through
@@ -42,12 +45,48 @@ export class TransactionHost {
   /**
    * Runs `work` in one transaction: commit when it resolves, rollback when it throws. Called
    * inside a transaction, `work` joins it, so a use case can compose steps that each need one.
+   * `isolation` applies to this transaction only (a joined call keeps the outer one's).
    */
-  async withTransaction<T>(work: () => Promise<T>): Promise<T> {
+  async withTransaction<T>(
+    work: () => Promise<T>,
+    options: { isolation?: IsolationLevel } = {},
+  ): Promise<T> {
     if (this.isTransactionActive()) return work();
     const connection = await connect(this.pool());
     try {
+      // Without SESSION it covers the next transaction only: the pooled connection's next user
+      // gets the server default again.
+      if (options.isolation) {
+        await run(connection, `SET TRANSACTION ISOLATION LEVEL ${options.isolation}`);
+      }
       await run(connection, 'START TRANSACTION');
+      const result = await this.active.run(connection, work);
+      await run(connection, 'COMMIT');
+      connection.release();
+      return result;
+    } catch (error) {
+      await rollbackOrDiscard(connection);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` on one consistent snapshot: a read-only REPEATABLE READ transaction whose read
+   * view is taken at once, so every statement in it sees the database at the same instant (a
+   * payment is either wholly in it or not at all) while taking no row locks, so writers never
+   * wait for it. For long whole-database reads such as the audit; it never joins another
+   * transaction, whose reads would not be of one instant.
+   */
+  async withReadOnlySnapshot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.isTransactionActive()) {
+      throw new Error('withReadOnlySnapshot cannot run inside another transaction');
+    }
+    const connection = await connect(this.pool());
+    try {
+      // Without SESSION it applies to the next transaction only, so the pooled connection keeps
+      // its default afterwards.
+      await run(connection, 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await run(connection, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       const result = await this.active.run(connection, work);
       await run(connection, 'COMMIT');
       connection.release();

@@ -18,14 +18,17 @@ export const ErrorCode = {
   CREDENTIALS_INVALID: 'CREDENTIALS_INVALID',
   QUEUE_TOKEN_INVALID: 'QUEUE_TOKEN_INVALID',
   QUEUE_TOKEN_NOT_ACTIVE: 'QUEUE_TOKEN_NOT_ACTIVE',
+  QUEUE_TOKEN_OTHER_CONCERT: 'QUEUE_TOKEN_OTHER_CONCERT',
 
   USER_NOT_FOUND: 'USER_NOT_FOUND',
   CONCERT_NOT_FOUND: 'CONCERT_NOT_FOUND',
   SCHEDULE_NOT_FOUND: 'SCHEDULE_NOT_FOUND',
   SEAT_NOT_FOUND: 'SEAT_NOT_FOUND',
   RESERVATION_NOT_FOUND: 'RESERVATION_NOT_FOUND',
+  PAYMENT_NOT_FOUND: 'PAYMENT_NOT_FOUND',
 
   EMAIL_TAKEN: 'EMAIL_TAKEN',
+  WAITING_ROOM_NOT_OPEN: 'WAITING_ROOM_NOT_OPEN',
 
   SEAT_UNAVAILABLE: 'SEAT_UNAVAILABLE',
   BOOKING_CLOSED: 'BOOKING_CLOSED',
@@ -33,6 +36,8 @@ export const ErrorCode = {
   PURCHASE_LIMIT_REACHED: 'PURCHASE_LIMIT_REACHED',
   RESERVATION_NOT_HELD: 'RESERVATION_NOT_HELD',
   RESERVATION_EXPIRED: 'RESERVATION_EXPIRED',
+  PAYMENT_ALREADY_REFUNDED: 'PAYMENT_ALREADY_REFUNDED',
+  REFUND_WINDOW_CLOSED: 'REFUND_WINDOW_CLOSED',
 
   INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
   BALANCE_LIMIT_EXCEEDED: 'BALANCE_LIMIT_EXCEEDED',
@@ -63,14 +68,20 @@ export const ERROR_SPECS = {
   CREDENTIALS_INVALID: { status: 401, title: 'Email or password is wrong' },
   QUEUE_TOKEN_INVALID: { status: 401, title: 'Queue token missing, unknown or expired' },
   QUEUE_TOKEN_NOT_ACTIVE: { status: 403, title: 'Queue token is still waiting' },
+  QUEUE_TOKEN_OTHER_CONCERT: {
+    status: 403,
+    title: "Queue token is for another concert's waiting room",
+  },
 
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
   SEAT_NOT_FOUND: { status: 404, title: 'Seat not found' },
   RESERVATION_NOT_FOUND: { status: 404, title: 'Reservation not found' },
+  PAYMENT_NOT_FOUND: { status: 404, title: 'Payment not found' },
 
   EMAIL_TAKEN: { status: 409, title: 'Email already registered' },
+  WAITING_ROOM_NOT_OPEN: { status: 409, title: 'Waiting room is not open yet' },
 
   SEAT_UNAVAILABLE: { status: 409, title: 'Seat is not available' },
   BOOKING_CLOSED: { status: 409, title: 'Booking window is closed' },
@@ -78,6 +89,8 @@ export const ERROR_SPECS = {
   PURCHASE_LIMIT_REACHED: { status: 409, title: 'Purchase limit for this schedule reached' },
   RESERVATION_NOT_HELD: { status: 409, title: 'Reservation is not held' },
   RESERVATION_EXPIRED: { status: 410, title: 'Reservation has expired' },
+  PAYMENT_ALREADY_REFUNDED: { status: 409, title: 'Payment already refunded' },
+  REFUND_WINDOW_CLOSED: { status: 409, title: 'Refund window is closed' },
 
   INSUFFICIENT_BALANCE: { status: 422, title: 'Insufficient balance' },
   BALANCE_LIMIT_EXCEEDED: { status: 422, title: 'Balance limit exceeded' },

@@ -51,6 +51,17 @@ class EventLoopLag {
  * latency) and the event-loop lag (CPU saturation, which also covers requests still waiting in
  * socket buffers, invisible to the in-flight count).
  */
+// The slot each counted response holds, so a long-lived stream can give its slot back early.
+const slotReleases = new WeakMap<object, () => void>();
+
+/**
+ * Stops counting this response as in flight: for event streams, which stay open for minutes
+ * and are bounded by their own limit, not by the in-flight limit meant for request/response work.
+ */
+export function leaveInFlightCount(reply: FastifyReply): void {
+  slotReleases.get(reply.raw)?.();
+}
+
 export function installOverloadProtection(
   app: NestFastifyApplication,
   config: OverloadConfig,
@@ -71,9 +82,6 @@ export function installOverloadProtection(
     inFlight: () => inFlight,
     eventLoopDelayMs: () => lag.ms,
   });
-  const release = () => {
-    inFlight--;
-  };
 
   const shed = (request: FastifyRequest, reply: FastifyReply, reason: OverloadReason) => {
     metrics.countOverloadRejection(reason);
@@ -110,6 +118,14 @@ export function installOverloadProtection(
       return shed(request, reply, 'event_loop_delay');
     }
     inFlight++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      inFlight--;
+      slotReleases.delete(reply.raw);
+    };
+    slotReleases.set(reply.raw, release);
     // 'close' fires exactly once per response, also when the client goes away mid-request.
     reply.raw.once('close', release);
     done();

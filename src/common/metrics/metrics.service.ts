@@ -12,6 +12,8 @@ export const BUSINESS_COUNTERS = {
   reservation_cancellations_total: 'Holds cancelled by their owner',
   payments_total: 'Payments completed',
   payment_amount_krw_total: 'KRW paid',
+  payment_refunds_total: 'Payments refunded',
+  payment_refunded_krw_total: 'KRW refunded',
   cash_charges_total: 'Cash charges applied',
   cash_charged_krw_total: 'KRW charged',
 } as const;
@@ -68,6 +70,26 @@ export class MetricsService {
     registers: [this.registry],
   });
   private overloadRead: OverloadReaders = { inFlight: () => 0, eventLoopDelayMs: () => 0 };
+  // Per waiting room: one series per concert with a live room (removed when the room empties),
+  // so the label set stays as small as the number of concerts on sale.
+  private readonly roomWaiting = new Gauge({
+    name: 'queue_room_waiting_users',
+    help: 'Users WAITING in a concert waiting room (line + pre-queue), as of the last admission run',
+    labelNames: ['concert_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly roomActive = new Gauge({
+    name: 'queue_room_active_users',
+    help: 'ACTIVE users of a concert waiting room, as of the last admission run',
+    labelNames: ['concert_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly roomAdmissions = new Counter({
+    name: 'queue_room_admissions_total',
+    help: 'Users admitted to ACTIVE per concert waiting room, by the instance that admitted them',
+    labelNames: ['concert_id'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -122,6 +144,24 @@ export class MetricsService {
 
   countOverloadRejection(reason: OverloadReason): void {
     this.overloadRejections.labels(reason).inc();
+  }
+
+  observeRoom(
+    concertId: number,
+    room: { waiting: number; active: number; admitted: number },
+  ): void {
+    const label = String(concertId);
+    this.roomWaiting.labels(label).set(room.waiting);
+    this.roomActive.labels(label).set(room.active);
+    // inc(0) still creates the series, so a room's rate reads 0 rather than "no data".
+    this.roomAdmissions.labels(label).inc(room.admitted);
+  }
+
+  forgetRoom(concertId: number): void {
+    const label = String(concertId);
+    this.roomWaiting.remove(label);
+    this.roomActive.remove(label);
+    this.roomAdmissions.remove(label);
   }
 
   /** Registered by the overload guard, which owns both signals. */

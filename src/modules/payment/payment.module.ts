@@ -4,8 +4,10 @@ import { CashModule } from '../cash/cash.module';
 import { ConcertModule } from '../concert/concert.module';
 import { QueueModule } from '../queue/queue.module';
 import { ReservationModule } from '../reservation/reservation.module';
+import { CheckoutScope } from './application/checkout-scope';
 import { CheckoutUseCase } from './application/checkout.use-case';
 import { PaymentFacade } from './application/payment.facade';
+import { RefundUseCase } from './application/refund.use-case';
 import { PaymentRepository } from './domain/payment.repository';
 import { PaymentService } from './domain/payment.service';
 import { PaymentTypeOrmRepository } from './infrastructure/payment.typeorm-repository';
@@ -18,6 +20,8 @@ import { PaymentQueueTokenGuard } from './presentation/payment-queue-token.guard
   providers: [
     PaymentFacade,
     CheckoutUseCase,
+    CheckoutScope,
+    RefundUseCase,
     PaymentService,
     PaymentQueueTokenGuard,
     { provide: PaymentRepository, useClass: PaymentTypeOrmRepository },

@@ -5,11 +5,18 @@ import {
   IdempotentResult,
 } from '../../../common/idempotency/idempotency.service';
 import { MetricsService } from '../../../common/metrics/metrics.service';
+import { eventSubject } from '../../../common/outbox/booking-event';
+import { EventOutbox } from '../../../common/outbox/event-outbox';
 import { CashHistoryPage, CashService } from '../domain/cash.service';
 
 export interface CashBalanceView {
   userId: string;
   balance: number;
+}
+
+/** The `data` of a `cash.charged` event: the balance as the API shows it, and the charge. */
+export interface CashChargedData extends CashBalanceView {
+  amount: number;
 }
 
 export const CHARGE_SCOPE = 'cash.charge';
@@ -21,6 +28,7 @@ export class CashFacade {
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
     private readonly txHost: TransactionHost,
+    private readonly events: EventOutbox,
   ) {}
 
   async getBalance(userId: string): Promise<CashBalanceView> {
@@ -49,11 +57,17 @@ export class CashFacade {
     return this.cash.history(userId, page);
   }
 
-  /** The balance and its ledger row commit together (and with the key record, when there is one). */
+  /**
+   * The balance, its ledger row and the `cash.charged` event commit together (and with the key
+   * record, when there is one). The event comes after the wallet's row lock, so a user's charges
+   * are numbered in the outbox in the order they commit.
+   */
   private chargeOnce(userId: string, amount: number): Promise<CashBalanceView> {
-    return this.txHost.withTransaction(async () => ({
-      userId,
-      balance: await this.cash.charge(userId, amount),
-    }));
+    return this.txHost.withTransaction(async () => {
+      const balance = await this.cash.charge(userId, amount);
+      const data: CashChargedData = { userId, balance, amount };
+      await this.events.record({ type: 'cash.charged', subject: eventSubject.user(userId), data });
+      return { userId, balance };
+    });
   }
 }

@@ -48,11 +48,35 @@ describe('BalanceChange', () => {
     });
   });
 
-  it('should allow a debit only while the balance covers it', () => {
+  it('should allow a debit while the balance covers it, even above the charge limit', () => {
     expect(BalanceChange.paymentDebit(300, 1).allowedBalanceBefore).toEqual({
       min: 300,
-      max: MAX_BALANCE,
+      max: Number.MAX_SAFE_INTEGER,
     });
+  });
+
+  it('should record a refund as a positive REFUND amount linked to the payment', () => {
+    expect(BalanceChange.refundCredit(150_000, 7)).toMatchObject({
+      type: 'REFUND',
+      amount: 150_000,
+      paymentId: 7,
+    });
+  });
+
+  it('should not cap a refund by the charge limit', () => {
+    expect(BalanceChange.refundCredit(300, 1).allowedBalanceBefore).toEqual({
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER - 300,
+    });
+  });
+
+  it.each([
+    [0, 1],
+    [-5, 1],
+    [2.5, 1],
+    [10, 0],
+  ])('should treat a refund of %p for payment %p as a programming error', (amount, paymentId) => {
+    expect(codeOf(() => BalanceChange.refundCredit(amount, paymentId))).toBe('RangeError');
   });
 });
 
@@ -94,5 +118,16 @@ describe('CashWallet', () => {
 
   it('should accept a debit larger than any charge when the balance covers it', () => {
     expect(wallet(MAX_BALANCE).apply(BalanceChange.paymentDebit(40_000_000, 3))).toBe(60_000_000);
+  });
+
+  it('should take a refund past the charge limit, and still pay and refuse charges from there', () => {
+    const refunded = wallet(MAX_BALANCE).apply(BalanceChange.refundCredit(50_000, 3));
+    expect(refunded).toBe(MAX_BALANCE + 50_000);
+    expect(wallet(refunded).apply(BalanceChange.paymentDebit(10_000, 4))).toBe(
+      MAX_BALANCE + 40_000,
+    );
+    expect(codeOf(() => wallet(refunded).apply(BalanceChange.charge(1)))).toBe(
+      'BALANCE_LIMIT_EXCEEDED',
+    );
   });
 });

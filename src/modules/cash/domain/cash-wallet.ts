@@ -1,8 +1,10 @@
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
 
-/** A wallet never holds more than this (KRW); the database CHECK constraint says the same. */
+/** No charge may take a wallet above this (KRW). A refund may: it gives back money already paid. */
 export const MAX_BALANCE = 100_000_000;
+/** The most a wallet row can hold exactly in this code (BIGINT is wider than a JS number). */
+const MAX_STORED_BALANCE = Number.MAX_SAFE_INTEGER;
 export const MIN_CHARGE_AMOUNT = 1;
 export const MAX_CHARGE_AMOUNT = 1_000_000;
 
@@ -44,16 +46,33 @@ export class BalanceChange {
     return new BalanceChange('PAYMENT', -amount, paymentId);
   }
 
+  /**
+   * A refund of a payment's amount. Not capped by MAX_BALANCE (the contract): the money was in
+   * the wallet before the payment, and refusing it would leave the customer with neither the
+   * seat nor the money.
+   */
+  static refundCredit(amount: number, paymentId: number): BalanceChange {
+    if (!Number.isSafeInteger(amount) || amount <= 0) {
+      throw new RangeError(`A refund must be a positive integer, got ${amount}`);
+    }
+    if (!Number.isSafeInteger(paymentId) || paymentId <= 0) {
+      throw new RangeError(`A refund needs a payment id, got ${paymentId}`);
+    }
+    return new BalanceChange('REFUND', amount, paymentId);
+  }
+
   /** Lowest and highest balance before the change for which it may be applied. */
   get allowedBalanceBefore(): { min: number; max: number } {
+    // Only a charge is held to MAX_BALANCE; a wallet a refund took past it can still pay.
+    const ceiling = this.type === 'CHARGE' ? MAX_BALANCE : MAX_STORED_BALANCE;
     return {
       min: Math.max(0, -this.amount),
-      max: MAX_BALANCE - Math.max(0, this.amount),
+      max: ceiling - Math.max(0, this.amount),
     };
   }
 }
 
-/** A user's prepaid balance. Invariant: 0 <= balance <= MAX_BALANCE. */
+/** A user's prepaid balance. Invariant: 0 <= balance; charges keep it <= MAX_BALANCE. */
 export class CashWallet {
   constructor(
     readonly userId: string,

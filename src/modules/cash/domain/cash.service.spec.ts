@@ -103,6 +103,20 @@ describe('CashService', () => {
     expect(wallets.ledger).toEqual([]);
   });
 
+  it('should credit a refund with a REFUND ledger row even when it passes the charge limit', async () => {
+    wallets.balances.set('alice', 99_990_000);
+    await expect(cash.creditRefund('alice', 50_000, 12)).resolves.toEqual({
+      balance: 100_040_000,
+    });
+    expect(wallets.ledger).toMatchObject([
+      { type: 'REFUND', amount: 50_000, balanceAfter: 100_040_000, paymentId: 12 },
+    ]);
+  });
+
+  it('should answer USER_NOT_FOUND for a refund to a user without a wallet', async () => {
+    await expect(codeOf(cash.creditRefund('nobody', 1, 1))).resolves.toBe('USER_NOT_FOUND');
+  });
+
   it('should apply the change after all when the balance moved into range before the lock', async () => {
     wallets.balances.set('alice', 100);
     // A concurrent charge commits between the refused UPDATE and the locking read.

@@ -41,6 +41,19 @@ export class CashService {
     return { balance };
   }
 
+  /**
+   * Credits a refund inside the caller's transaction and records a REFUND ledger row linked to
+   * `paymentId`. Never refused for the balance limit; only a missing wallet (USER_NOT_FOUND) can.
+   */
+  async creditRefund(
+    userId: string,
+    amount: number,
+    paymentId: number,
+  ): Promise<{ balance: number }> {
+    const balance = await this.apply(userId, BalanceChange.refundCredit(amount, paymentId));
+    return { balance };
+  }
+
   async getBalance(userId: string): Promise<number> {
     const balance = await this.wallets.findBalance(userId);
     if (balance === null) throw userNotFound(userId);

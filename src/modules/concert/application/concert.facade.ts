@@ -3,24 +3,35 @@ import { Injectable } from '@nestjs/common';
 import { Concert, NewConcert, ScheduleSummary, SeatView } from '../domain/concert';
 import { ConcertService } from '../domain/concert.service';
 import { SchedulePlanInput } from '../domain/schedule-plan';
+import { ActivePass } from '../../queue/domain/queue-entry';
+import { QueueService } from '../../queue/domain/queue.service';
 
 @Injectable()
 export class ConcertFacade {
   constructor(
     private readonly concerts: ConcertService,
     private readonly txHost: TransactionHost,
+    private readonly queue: QueueService,
   ) {}
 
   listConcerts(): Promise<Concert[]> {
     return this.concerts.listConcerts();
   }
 
-  listBookableSchedules(concertId: number): Promise<ScheduleSummary[]> {
-    return this.concerts.listBookableSchedules(concertId);
+  /**
+   * An ACTIVE token of concert C shows C's schedules only (403 for any other concert). A concert
+   * or schedule that does not exist is a 404 first: the catalogue is public anyway.
+   */
+  async listBookableSchedules(pass: ActivePass, concertId: number): Promise<ScheduleSummary[]> {
+    await this.concerts.assertConcertExists(concertId);
+    this.queue.assertGrants(pass, concertId);
+    return this.concerts.listSchedulesOpenNow(concertId);
   }
 
-  listSeats(concertId: number, scheduleId: number): Promise<SeatView[]> {
-    return this.concerts.listSeats(concertId, scheduleId);
+  async listSeats(pass: ActivePass, concertId: number, scheduleId: number): Promise<SeatView[]> {
+    await this.concerts.assertScheduleOf(concertId, scheduleId);
+    this.queue.assertGrants(pass, concertId);
+    return this.concerts.listSeats(scheduleId);
   }
 
   createConcert(concert: NewConcert): Promise<Concert> {
@@ -34,7 +45,7 @@ export class ConcertFacade {
   ): Promise<{ schedule: ScheduleSummary; seats: SeatView[] }> {
     return this.txHost.withTransaction(async () => {
       const schedule = await this.concerts.createSchedule(concertId, input);
-      const seats = await this.concerts.listSeats(concertId, schedule.id);
+      const seats = await this.concerts.listSeats(schedule.id);
       return { schedule, seats };
     });
   }

@@ -7,7 +7,8 @@ export abstract class ConcertRepository {
   abstract findExistingConcertIds(concertIds: number[]): Promise<number[]>;
   /** Schedules whose booking window contains the database's current time, by startsAt. */
   abstract listSchedulesOpenNow(concertId: number): Promise<ScheduleSummary[]>;
-  abstract scheduleExists(concertId: number, scheduleId: number): Promise<boolean>;
+  /** The concert of each of these schedules that exists (a schedule never changes concert). */
+  abstract findConcertIdsOfSchedules(scheduleIds: number[]): Promise<Map<number, number>>;
   /** Seats by number; a hold past its expiry reads as AVAILABLE even before the release job. */
   abstract listSeats(scheduleId: number): Promise<SeatView[]>;
   abstract insertConcert(concert: NewConcert): Promise<Concert>;

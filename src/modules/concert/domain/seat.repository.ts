@@ -22,5 +22,7 @@ export abstract class SeatRepository {
   abstract releaseHeldBy(holds: readonly SeatHold[]): Promise<number>;
   /** HELD by one of `holds` → SOLD; returns how many seats changed. */
   abstract sellHeldBy(holds: readonly SeatHold[]): Promise<number>;
+  /** SOLD to one of `holds` (refunded) → AVAILABLE; returns how many seats changed. */
+  abstract releaseSoldBy(holds: readonly SeatHold[]): Promise<number>;
   abstract findReceiptLines(seatIds: readonly number[]): Promise<SeatReceiptLine[]>;
 }

@@ -10,6 +10,7 @@ class FakeSeatRepository extends SeatRepository {
   found: SeatForHold | null = null;
   holdSucceeds = true;
   sellCount = 0;
+  releaseSoldCount = 0;
 
   findForHold(): Promise<SeatForHold | null> {
     return Promise.resolve(this.found);
@@ -25,6 +26,9 @@ class FakeSeatRepository extends SeatRepository {
   }
   sellHeldBy(): Promise<number> {
     return Promise.resolve(this.sellCount);
+  }
+  releaseSoldBy(): Promise<number> {
+    return Promise.resolve(this.releaseSoldCount);
   }
   findReceiptLines(): Promise<SeatReceiptLine[]> {
     return Promise.resolve([]);
@@ -98,5 +102,16 @@ describe('SeatService', () => {
         { seatId: 2, reservationId: 11 },
       ]),
     ).rejects.toThrow(/Sold 1 of 2/);
+  });
+
+  it('should abort a refund when not every refunded seat was still sold to its reservation', async () => {
+    const holds = [
+      { seatId: 1, reservationId: 10 },
+      { seatId: 2, reservationId: 11 },
+    ];
+    repository.releaseSoldCount = 1;
+    await expect(service.releaseSold(holds)).rejects.toThrow(/Released 1 of 2/);
+    repository.releaseSoldCount = 2;
+    await expect(service.releaseSold(holds)).resolves.toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../../common/errors/error-codes';
 import { HoldableSeat, SeatHold, SeatReceiptLine } from './seat';
 import { SeatRepository } from './seat.repository';
 
-/** Seat state changes for holds and payments; the catalogue itself lives in ConcertService. */
+/** Seat state changes for holds, payments and refunds; the catalogue lives in ConcertService. */
 @Injectable()
 export class SeatService {
   constructor(private readonly seats: SeatRepository) {}
@@ -65,6 +65,20 @@ export class SeatService {
     if (sold !== holds.length) {
       throw new Error(
         `Sold ${sold} of ${holds.length} seats: a paid seat was not held by its reservation`,
+      );
+    }
+  }
+
+  /**
+   * Puts the seats of refunded reservations back on sale. The caller holds the reservations' row
+   * locks and has seen them CONFIRMED, so every seat must still be SOLD to its reservation;
+   * anything else is a broken invariant and aborts the refund's transaction.
+   */
+  async releaseSold(holds: readonly SeatHold[]): Promise<void> {
+    const released = await this.seats.releaseSoldBy(holds);
+    if (released !== holds.length) {
+      throw new Error(
+        `Released ${released} of ${holds.length} seats: a refunded seat was not sold to its reservation`,
       );
     }
   }

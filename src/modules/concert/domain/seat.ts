@@ -1,10 +1,10 @@
 import { SeatStatus } from './concert';
 
 /**
- * A seat with its current hold. The state machine is AVAILABLE → HELD → SOLD, and HELD →
- * AVAILABLE when the hold is cancelled or runs out. The transitions themselves are conditional
- * UPDATEs in the repository (the database decides races); this model answers what a row means
- * at a given instant of the database clock.
+ * A seat with its current hold. The state machine is AVAILABLE → HELD → SOLD, HELD → AVAILABLE
+ * when the hold is cancelled or runs out, and SOLD → AVAILABLE when the payment is refunded. The
+ * transitions themselves are conditional UPDATEs in the repository (the database decides races);
+ * this model answers what a row means at a given instant of the database clock.
  */
 export class Seat {
   constructor(

@@ -73,12 +73,13 @@ export class ConcertTypeOrmRepository extends ConcertRepository {
     return rows.map(toSchedule);
   }
 
-  async scheduleExists(concertId: number, scheduleId: number): Promise<boolean> {
-    const rows = await this.query<unknown[]>(
-      'SELECT 1 FROM concert_schedules WHERE id = ? AND concert_id = ?',
-      [scheduleId, concertId],
+  async findConcertIdsOfSchedules(scheduleIds: number[]): Promise<Map<number, number>> {
+    if (scheduleIds.length === 0) return new Map();
+    const rows = await this.query<{ id: number; concert_id: number }[]>(
+      'SELECT id, concert_id FROM concert_schedules WHERE id IN (?)',
+      [scheduleIds],
     );
-    return rows.length > 0;
+    return new Map(rows.map((row) => [Number(row.id), Number(row.concert_id)]));
   }
 
   async listSeats(scheduleId: number): Promise<SeatView[]> {

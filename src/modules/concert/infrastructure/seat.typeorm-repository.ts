@@ -82,15 +82,23 @@ export class SeatTypeOrmRepository extends SeatRepository {
     await this.query('UPDATE seats SET reservation_id = ? WHERE id = ?', [reservationId, seatId]);
   }
 
-  async releaseHeldBy(holds: readonly SeatHold[]): Promise<number> {
+  releaseHeldBy(holds: readonly SeatHold[]): Promise<number> {
+    return this.releaseBy('HELD', holds);
+  }
+
+  releaseSoldBy(holds: readonly SeatHold[]): Promise<number> {
+    return this.releaseBy('SOLD', holds);
+  }
+
+  private async releaseBy(from: 'HELD' | 'SOLD', holds: readonly SeatHold[]): Promise<number> {
     // A reservation holds exactly one seat, so "seat in the list AND its holder in the list" is
     // the pairwise match; a seat re-held by a newer reservation is left alone.
     const { affectedRows } = asWriteResult(
       await this.query(
         `UPDATE seats SET status = 'AVAILABLE', reservation_id = NULL, hold_expires_at = NULL,
                 updated_at = ${DB_NOW}
-          WHERE id IN (?) AND status = 'HELD' AND reservation_id IN (?)`,
-        [holds.map((hold) => hold.seatId), holds.map((hold) => hold.reservationId)],
+          WHERE id IN (?) AND status = ? AND reservation_id IN (?)`,
+        [holds.map((hold) => hold.seatId), from, holds.map((hold) => hold.reservationId)],
       ),
     );
     return affectedRows;

@@ -4,7 +4,11 @@ import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
 import { Authenticated } from '../../auth/presentation/bearer-auth.guard';
-import { ActiveQueueTokenGuard } from '../../queue/presentation/active-queue-token.guard';
+import {
+  ActiveQueuePass,
+  ActiveQueueTokenGuard,
+  type QueuePass,
+} from '../../queue/presentation/active-queue-token.guard';
 import { ConcertFacade } from '../application/concert.facade';
 import { ConcertResponse, ScheduleResponse, SeatResponse } from './dto/concert.dto';
 
@@ -12,6 +16,7 @@ const ACCESS_PROBLEMS = [
   ErrorCode.AUTH_TOKEN_INVALID,
   ErrorCode.QUEUE_TOKEN_INVALID,
   ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+  ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
 ];
 
 @ApiTags('concerts')
@@ -33,8 +38,11 @@ export class ConcertController {
   @ApiOperation({ summary: 'Schedules whose booking window is open now, by startsAt' })
   @ApiOkResponse({ type: [ScheduleResponse] })
   @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.CONCERT_NOT_FOUND, ...ACCESS_PROBLEMS)
-  async schedules(@Param('concertId', ParseIdPipe) concertId: number): Promise<ScheduleResponse[]> {
-    const schedules = await this.concerts.listBookableSchedules(concertId);
+  async schedules(
+    @ActiveQueuePass() pass: QueuePass,
+    @Param('concertId', ParseIdPipe) concertId: number,
+  ): Promise<ScheduleResponse[]> {
+    const schedules = await this.concerts.listBookableSchedules(pass, concertId);
     return schedules.map((schedule) => ScheduleResponse.from(schedule));
   }
 
@@ -45,10 +53,11 @@ export class ConcertController {
   @ApiOkResponse({ type: [SeatResponse] })
   @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.SCHEDULE_NOT_FOUND, ...ACCESS_PROBLEMS)
   async seats(
+    @ActiveQueuePass() pass: QueuePass,
     @Param('concertId', ParseIdPipe) concertId: number,
     @Param('scheduleId', ParseIdPipe) scheduleId: number,
   ): Promise<SeatResponse[]> {
-    const seats = await this.concerts.listSeats(concertId, scheduleId);
+    const seats = await this.concerts.listSeats(pass, concertId, scheduleId);
     return seats.map((seat) => SeatResponse.from(seat));
   }
 }

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../common/database/transaction';
+import { eventSubject } from '../../../common/outbox/booking-event';
+import { EventOutbox } from '../../../common/outbox/event-outbox';
 import { CashService } from '../../cash/domain/cash.service';
 import { SeatService } from '../../concert/domain/seat.service';
 import { ReservationService } from '../../reservation/domain/reservation.service';
 import { Checkout, Payment } from '../domain/payment';
 import { PaymentService } from '../domain/payment.service';
+import { toPaymentView } from './payment.view';
 
 /**
  * The checkout transaction, kept apart from PaymentFacade (which adds the idempotency, the queue
@@ -18,6 +21,7 @@ export class CheckoutUseCase {
     private readonly cash: CashService,
     private readonly payments: PaymentService,
     private readonly txHost: TransactionHost,
+    private readonly events: EventOutbox,
   ) {}
 
   /**
@@ -45,6 +49,11 @@ export class CheckoutUseCase {
           reservationId: reservation.id,
         })),
       );
+      await this.events.record({
+        type: 'payment.completed',
+        subject: eventSubject.payment(payment.id),
+        data: toPaymentView(payment),
+      });
       return payment;
     });
   }

@@ -6,19 +6,23 @@ import {
   IdempotentResult,
 } from '../../../common/idempotency/idempotency.service';
 import { MetricsService } from '../../../common/metrics/metrics.service';
+import { ActivePass } from '../../queue/domain/queue-entry';
 import { QueueService } from '../../queue/domain/queue.service';
+import { CheckoutScope } from './checkout-scope';
 import { Payment } from '../domain/payment';
 import { PaymentService } from '../domain/payment.service';
 import { CheckoutUseCase } from './checkout.use-case';
 import { PaymentView, toPaymentView } from './payment.view';
+import { RefundUseCase } from './refund.use-case';
 
 /** Idempotency-Key scope of POST /payments (keys are per user and per scope). */
 export const PAYMENT_SCOPE = 'payment';
+/** Idempotency-Key scope of POST /payments/{id}/refund: a payment's key never replays a refund. */
+export const REFUND_SCOPE = 'refund';
 
 /** Who may enter POST /payments: a live ACTIVE token, or a replay of a completed payment. */
 export type CheckoutAdmission =
-  | { kind: 'active'; token: string; userId: string }
-  | { kind: 'replay'; result: IdempotentResult<PaymentView> };
+  { kind: 'active'; pass: ActivePass } | { kind: 'replay'; result: IdempotentResult<PaymentView> };
 
 @Injectable()
 export class PaymentFacade {
@@ -26,10 +30,12 @@ export class PaymentFacade {
 
   constructor(
     private readonly checkout: CheckoutUseCase,
+    private readonly refunds: RefundUseCase,
     private readonly payments: PaymentService,
     private readonly queue: QueueService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
+    private readonly scope: CheckoutScope,
   ) {}
 
   /**
@@ -47,7 +53,7 @@ export class PaymentFacade {
   ): Promise<CheckoutAdmission> {
     try {
       const pass = await this.queue.authorizeActive(rawToken, callerId);
-      return { kind: 'active', token: pass.token, userId: pass.userId };
+      return { kind: 'active', pass };
     } catch (error) {
       const replay = await this.findReplayForRetiredToken(error, callerId, rawToken, key, body);
       if (replay) return { kind: 'replay', result: replay };
@@ -61,11 +67,12 @@ export class PaymentFacade {
    * fan; a replay touches nothing.
    */
   async pay(
-    userId: string,
-    token: string,
+    pass: ActivePass,
     reservationIds: number[],
     key?: string,
   ): Promise<IdempotentResult<PaymentView>> {
+    const { userId, token } = pass;
+    await this.scope.assertCovers(pass, reservationIds);
     const result = await this.idempotency.execute(
       { userId, scope: PAYMENT_SCOPE, key, body: { reservationIds } },
       201,
@@ -82,6 +89,33 @@ export class PaymentFacade {
   /** The caller's payments, newest first (the bearer token already proved the user exists). */
   listPayments(userId: string): Promise<Payment[]> {
     return this.payments.listOfUser(userId);
+  }
+
+  /** One of the caller's payments, in any status; anyone else's is 404 like a missing one. */
+  getPayment(userId: string, paymentId: number): Promise<Payment> {
+    return this.payments.getOwned(paymentId, userId);
+  }
+
+  /**
+   * Refunds once per Idempotency-Key, like `pay`. The request is the path's payment id, so the
+   * same key on another payment is a different request (422). No queue token: a refund is not
+   * part of an on-sale rush, and the token is long gone by then.
+   */
+  async refund(
+    userId: string,
+    paymentId: number,
+    key?: string,
+  ): Promise<IdempotentResult<PaymentView>> {
+    const result = await this.idempotency.execute(
+      { userId, scope: REFUND_SCOPE, key, body: { paymentId } },
+      200,
+      async () => toPaymentView(await this.refunds.run(userId, paymentId)),
+    );
+    if (!result.replayed) {
+      this.metrics.increment('payment_refunds_total');
+      this.metrics.increment('payment_refunded_krw_total', result.body.amount);
+    }
+    return result;
   }
 
   private async findReplayForRetiredToken(
@@ -125,7 +159,7 @@ export class PaymentFacade {
    */
   private async retireQueueToken(token: string, userId: string): Promise<void> {
     try {
-      await this.queue.expireToken(token, userId);
+      await this.queue.retireToken(token, userId);
       this.metrics.increment('queue_tokens_expired_total');
     } catch (error) {
       this.logger.warn(

@@ -1,8 +1,8 @@
 import { Payment } from '../domain/payment';
 
 /**
- * The 201 body of POST /payments, as plain JSON: it is what an Idempotency-Key stores and
- * replays byte for byte, so dates are already ISO strings here.
+ * The body of POST /payments and POST /payments/{id}/refund, as plain JSON: it is what an
+ * Idempotency-Key stores and replays byte for byte, so dates are already ISO strings here.
  */
 export interface PaymentView {
   id: number;
@@ -11,6 +11,7 @@ export interface PaymentView {
   amount: number;
   status: 'COMPLETED' | 'REFUNDED';
   paidAt: string;
+  refundedAt: string | null;
 }
 
 export function toPaymentView(payment: Payment): PaymentView {
@@ -21,5 +22,6 @@ export function toPaymentView(payment: Payment): PaymentView {
     amount: payment.amount,
     status: payment.status,
     paidAt: payment.paidAt.toISOString(),
+    refundedAt: payment.refundedAt ? payment.refundedAt.toISOString() : null,
   };
 }

@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { Checkout, Payment, SeatDescription } from './payment';
+import { Inject, Injectable } from '@nestjs/common';
+import { paymentConfig, PaymentConfig } from '../../../common/config/configuration';
+import { DomainError } from '../../../common/errors/domain-error';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { Checkout, Payment, RefundPolicy, SeatDescription } from './payment';
 import { PaymentRepository } from './payment.repository';
 
 /** How many payments a listing returns (newest first); a fan's lifetime of tickets fits easily. */
@@ -8,7 +11,14 @@ export const PAYMENT_LIST_LIMIT = 100;
 /** Payments and their receipts. Callers run the writes inside the checkout's transaction. */
 @Injectable()
 export class PaymentService {
-  constructor(private readonly payments: PaymentRepository) {}
+  private readonly refundPolicy: RefundPolicy;
+
+  constructor(
+    private readonly payments: PaymentRepository,
+    @Inject(paymentConfig.KEY) config: PaymentConfig,
+  ) {
+    this.refundPolicy = new RefundPolicy(config.refundCutoffHours);
+  }
 
   /** Inserts the COMPLETED payment row first: the ledger's PAYMENT row needs its id. */
   open(checkout: Checkout, paidAt: Date): Promise<number> {
@@ -38,6 +48,7 @@ export class PaymentService {
       amount: checkout.amount,
       status: 'COMPLETED',
       paidAt,
+      refundedAt: null,
       items,
     };
   }
@@ -45,4 +56,29 @@ export class PaymentService {
   listOfUser(userId: string): Promise<Payment[]> {
     return this.payments.findByUserNewestFirst(userId, PAYMENT_LIST_LIMIT);
   }
+
+  /** The caller's payment in any status; anyone else's is "not found", exactly as a missing one. */
+  async getOwned(id: number, userId: string): Promise<Payment> {
+    const payment = await this.payments.findOwned(id, userId);
+    if (!payment) throw notFound(id);
+    return payment;
+  }
+
+  /**
+   * Marks the caller's payment REFUNDED inside the caller's transaction, if RefundPolicy allows it
+   * at the database clock. The row lock makes concurrent refunds of one payment take turns: the
+   * second reads REFUNDED and is refused.
+   */
+  async refund(id: number, userId: string, scheduleStarts: readonly Date[]): Promise<Payment> {
+    const locked = await this.payments.lockOwned(id, userId);
+    if (!locked) throw notFound(id);
+    const refunded = this.refundPolicy.refund(locked.payment, scheduleStarts, locked.now);
+    const changed = await this.payments.markRefunded(id, locked.now);
+    if (changed !== 1) throw new Error(`Refunded ${changed} rows of locked payment ${id}`);
+    return refunded;
+  }
+}
+
+function notFound(id: number): DomainError {
+  return new DomainError(ErrorCode.PAYMENT_NOT_FOUND, `Payment ${id} was not found.`);
 }

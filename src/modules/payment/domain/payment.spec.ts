@@ -1,5 +1,5 @@
 import { DomainError } from '../../../common/errors/domain-error';
-import { Checkout, PayableReservation, SeatDescription } from './payment';
+import { Checkout, PayableReservation, Payment, RefundPolicy, SeatDescription } from './payment';
 
 const USER = '8a0c2a4e-0d7c-4e36-9d7e-2f0f3c1b9a01';
 const OTHER = '1b7d9f3a-6c42-4f0e-8a55-3e2d1c0b9f02';
@@ -104,5 +104,91 @@ describe('Checkout', () => {
     const checkout = Checkout.of(USER, [reservation(1), reservation(2)]);
 
     expect(() => checkout.receipt([seat(101)])).toThrow('seat 102');
+  });
+});
+
+describe('RefundPolicy', () => {
+  const HOUR = 3_600_000;
+  const show = new Date('2030-05-01T10:00:00.000Z');
+  const hoursBefore = (hours: number, ms = 0) => new Date(show.getTime() - hours * HOUR + ms);
+  const policy = new RefundPolicy(24);
+
+  function payment(overrides: Partial<Payment> = {}): Payment {
+    return {
+      id: 7,
+      userId: USER,
+      amount: 100_000,
+      status: 'COMPLETED',
+      paidAt: new Date('2030-04-01T12:00:00.000Z'),
+      refundedAt: null,
+      items: [],
+      ...overrides,
+    };
+  }
+
+  function codeOf(run: () => unknown): string {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      return (error as DomainError).code;
+    }
+    throw new Error('expected a DomainError');
+  }
+
+  it('should refund a completed payment before the cutoff, stamped with the clock it was judged at', () => {
+    const now = hoursBefore(25);
+
+    expect(policy.refund(payment(), [show], now)).toMatchObject({
+      id: 7,
+      amount: 100_000,
+      status: 'REFUNDED',
+      refundedAt: now,
+    });
+  });
+
+  it('should still refund at the deadline instant and close one millisecond later', () => {
+    expect(policy.deadline([show])).toEqual(hoursBefore(24));
+    expect(policy.refund(payment(), [show], hoursBefore(24)).status).toBe('REFUNDED');
+    expect(codeOf(() => policy.refund(payment(), [show], hoursBefore(24, 1)))).toBe(
+      'REFUND_WINDOW_CLOSED',
+    );
+  });
+
+  it('should judge the window by the earliest of its schedules when a payment spans several', () => {
+    const later = new Date(show.getTime() + 72 * HOUR);
+
+    expect(policy.deadline([later, show])).toEqual(hoursBefore(24));
+    expect(codeOf(() => policy.refund(payment(), [later, show], hoursBefore(23)))).toBe(
+      'REFUND_WINDOW_CLOSED',
+    );
+  });
+
+  it('should refuse once the show has started or passed, and with a zero cutoff allow until the start', () => {
+    expect(codeOf(() => policy.refund(payment(), [show], hoursBefore(-1)))).toBe(
+      'REFUND_WINDOW_CLOSED',
+    );
+    const untilStart = new RefundPolicy(0);
+    expect(untilStart.refund(payment(), [show], show).status).toBe('REFUNDED');
+    expect(codeOf(() => untilStart.refund(payment(), [show], hoursBefore(0, 1)))).toBe(
+      'REFUND_WINDOW_CLOSED',
+    );
+  });
+
+  it('should answer PAYMENT_ALREADY_REFUNDED before looking at the window', () => {
+    const refunded = payment({ status: 'REFUNDED', refundedAt: hoursBefore(30) });
+
+    expect(codeOf(() => policy.refund(refunded, [show], hoursBefore(48)))).toBe(
+      'PAYMENT_ALREADY_REFUNDED',
+    );
+    expect(codeOf(() => policy.refund(refunded, [show], hoursBefore(1)))).toBe(
+      'PAYMENT_ALREADY_REFUNDED',
+    );
+  });
+
+  it('should treat a window without schedules or a broken cutoff as a programming error', () => {
+    expect(() => policy.deadline([])).toThrow('at least one schedule');
+    expect(() => new RefundPolicy(-1)).toThrow(RangeError);
+    expect(() => new RefundPolicy(1.5)).toThrow(RangeError);
   });
 });

@@ -47,7 +47,54 @@ export interface Payment {
   amount: number;
   status: PaymentStatus;
   paidAt: Date;
+  /** Set exactly when the status is REFUNDED (a CHECK constraint says the same). */
+  refundedAt: Date | null;
   items: PaymentItem[];
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The refund rule, stated once: a COMPLETED payment may be refunded until `cutoffHours` before the
+ * earliest start among its schedules (the first show it bought a seat for), judged at the
+ * database clock. Refunding twice is refused rather than ignored, so a client that did not use
+ * an Idempotency-Key learns that the money already came back.
+ */
+export class RefundPolicy {
+  constructor(readonly cutoffHours: number) {
+    if (!Number.isInteger(cutoffHours) || cutoffHours < 0) {
+      throw new RangeError(`A refund cutoff must be a whole number of hours, got ${cutoffHours}`);
+    }
+  }
+
+  /** The last instant a payment for shows starting at `scheduleStarts` may be refunded. */
+  deadline(scheduleStarts: readonly Date[]): Date {
+    if (scheduleStarts.length === 0) {
+      throw new Error('A refund window needs the start of at least one schedule');
+    }
+    const earliest = Math.min(...scheduleStarts.map((startsAt) => startsAt.getTime()));
+    return new Date(earliest - this.cutoffHours * HOUR_MS);
+  }
+
+  /** The payment as refunded at `now`, or why it cannot be (409 either way). */
+  refund(payment: Payment, scheduleStarts: readonly Date[], now: Date): Payment {
+    if (payment.status === 'REFUNDED') {
+      throw new DomainError(
+        ErrorCode.PAYMENT_ALREADY_REFUNDED,
+        `Payment ${payment.id} was already refunded${payment.refundedAt ? ` at ${payment.refundedAt.toISOString()}` : ''}.`,
+      );
+    }
+    const deadline = this.deadline(scheduleStarts);
+    // "Later than the cutoff" closes it: the deadline instant itself is still refundable.
+    if (now.getTime() > deadline.getTime()) {
+      throw new DomainError(
+        ErrorCode.REFUND_WINDOW_CLOSED,
+        `Payment ${payment.id} could be refunded until ${deadline.toISOString()} ` +
+          `(${this.cutoffHours} h before the show).`,
+      );
+    }
+    return { ...payment, status: 'REFUNDED', refundedAt: now };
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/data
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { Payment, PaymentItem, PaymentStatus } from '../domain/payment';
-import { NewPayment, PaymentRepository } from '../domain/payment.repository';
+import { LockedPayment, NewPayment, PaymentRepository } from '../domain/payment.repository';
 
 interface PaymentRow {
   id: number;
@@ -12,7 +12,10 @@ interface PaymentRow {
   amount: number | string;
   status: PaymentStatus;
   paid_at: Date;
+  refunded_at: Date | null;
 }
+
+const COLUMNS = 'id, user_id, amount, status, paid_at, refunded_at';
 
 interface ItemRow {
   payment_id: number;
@@ -68,11 +71,46 @@ export class PaymentTypeOrmRepository extends PaymentRepository {
 
   async findByUserNewestFirst(userId: string, limit: number): Promise<Payment[]> {
     const payments = await this.query<PaymentRow[]>(
-      `SELECT id, user_id, amount, status, paid_at FROM payments
-        WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
+      `SELECT ${COLUMNS} FROM payments WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
       [userId, limit],
     );
+    return this.withItems(payments);
+  }
+
+  async findOwned(id: number, userId: string): Promise<Payment | null> {
+    const rows = await this.query<PaymentRow[]>(
+      `SELECT ${COLUMNS} FROM payments WHERE id = ? AND user_id = ?`,
+      [id, userId],
+    );
+    const [payment] = await this.withItems(rows);
+    return payment ?? null;
+  }
+
+  async lockOwned(id: number, userId: string): Promise<LockedPayment | null> {
+    // A primary-key lookup of a row the caller has just seen: a record lock only, no gap lock
+    // that could stall concurrent checkouts inserting new payments.
+    const rows = await this.query<(PaymentRow & { db_now: Date })[]>(
+      `SELECT ${COLUMNS}, ${DB_NOW} AS db_now FROM payments WHERE id = ? AND user_id = ? FOR UPDATE`,
+      [id, userId],
+    );
+    const [payment] = await this.withItems(rows);
+    return payment ? { payment, now: rows[0].db_now } : null;
+  }
+
+  async markRefunded(id: number, refundedAt: Date): Promise<number> {
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE payments SET status = 'REFUNDED', refunded_at = ?
+          WHERE id = ? AND status = 'COMPLETED'`,
+        [refundedAt, id],
+      ),
+    );
+    return affectedRows;
+  }
+
+  private async withItems(payments: readonly PaymentRow[]): Promise<Payment[]> {
     if (payments.length === 0) return [];
+    // Receipt lines never change after the payment, so a plain read is exact even under a lock.
     const items = await this.query<ItemRow[]>(
       `SELECT payment_id, reservation_id, concert_id, concert_title, schedule_id, starts_at,
               seat_id, seat_number, price
@@ -104,6 +142,7 @@ function toPayment(row: PaymentRow, items: readonly ItemRow[]): Payment {
     amount: Number(row.amount),
     status: row.status,
     paidAt: row.paid_at,
+    refundedAt: row.refunded_at,
     items: items
       .filter((item) => item.payment_id === row.id)
       .map((item) => ({

@@ -32,7 +32,7 @@ export class PaymentQueueTokenGuard implements CanActivate {
     if (admission.kind === 'replay') {
       stashIdempotentReplay(request, admission.result);
     } else {
-      request.queuePass = { token: admission.token, userId: admission.userId };
+      request.queuePass = admission.pass;
     }
     return true;
   }

@@ -1,27 +1,55 @@
-import { Body, Controller, Get, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
+import { ParseIdPipe } from '../../../common/http/validation';
 import { IdempotencyKey } from '../../../common/idempotency/idempotency-key';
 import { IdempotentResponseInterceptor } from '../../../common/idempotency/idempotent-response.interceptor';
 import { IdempotentResult } from '../../../common/idempotency/idempotency.service';
+import type { AuthenticatedUser } from '../../auth/domain/authentication.service';
 import {
   ApiOwnUserIdParam,
   Authenticated,
+  CurrentUser,
   OwnUserId,
 } from '../../auth/presentation/bearer-auth.guard';
 import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import { ActiveQueuePass, type QueuePass } from '../../queue/presentation/active-queue-token.guard';
 import { PaymentFacade } from '../application/payment.facade';
 import { PaymentView } from '../application/payment.view';
-import { PaymentResponse, PaymentWithItemsResponse, PayRequest } from './dto/payment.dto';
+import {
+  PaymentResponse,
+  PaymentWithItemsResponse,
+  PayRequest,
+  REFUNDED_PAYMENT_EXAMPLE,
+} from './dto/payment.dto';
 import { PaymentQueueTokenGuard } from './payment-queue-token.guard';
+
+const IDEMPOTENCY_KEY_HEADER_DOC = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: '1..64 visible ASCII characters, remembered per user for 24 h',
+};
+
+const IDEMPOTENT_REPLAY_HEADERS = {
+  'Idempotent-Replayed': {
+    description: 'Present (`true`) when this is the stored response of an earlier request',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+const PAYMENT_ID_PARAM = {
+  name: 'paymentId',
+  description: 'A payment id: canonical decimal digits (`01`, `1e3`, `+1` → 400)',
+  schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647, example: 7 },
+};
 
 @ApiTags('payments')
 @Controller()
@@ -42,25 +70,14 @@ export class PaymentController {
       'with the Queue-Token this payment expired.',
   })
   @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1..64 visible ASCII characters, remembered per user for 24 h',
-  })
-  @ApiCreatedResponse({
-    type: PaymentResponse,
-    headers: {
-      'Idempotent-Replayed': {
-        description: 'Present (`true`) when this is the stored response of an earlier request',
-        schema: { type: 'string', enum: ['true'] },
-      },
-    },
-  })
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER_DOC)
+  @ApiCreatedResponse({ type: PaymentResponse, headers: IDEMPOTENT_REPLAY_HEADERS })
   @ApiProblems(
     ...BODY_PROBLEMS,
     ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.QUEUE_TOKEN_INVALID,
     ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+    ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
     ErrorCode.RATE_LIMITED,
     ErrorCode.RESERVATION_NOT_FOUND,
     ErrorCode.RESERVATION_NOT_HELD,
@@ -74,7 +91,7 @@ export class PaymentController {
     @Body() body: PayRequest,
     @IdempotencyKey() idempotencyKey: string | undefined,
   ): Promise<IdempotentResult<PaymentView>> {
-    return this.payments.pay(pass.userId, pass.token, body.reservationIds, idempotencyKey);
+    return this.payments.pay(pass, body.reservationIds, idempotencyKey);
   }
 
   @Get('users/:userId/payments')
@@ -88,5 +105,65 @@ export class PaymentController {
   async list(@OwnUserId() userId: string): Promise<PaymentWithItemsResponse[]> {
     const payments = await this.payments.listPayments(userId);
     return payments.map((payment) => PaymentWithItemsResponse.from(payment));
+  }
+
+  @Get('payments/:paymentId')
+  @Authenticated()
+  @ApiParam(PAYMENT_ID_PARAM)
+  @ApiOperation({
+    summary: 'One of your payments with its receipt lines, in any status (no queue token)',
+  })
+  @ApiOkResponse({ type: PaymentWithItemsResponse })
+  @ApiProblems(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.AUTH_TOKEN_INVALID,
+    ErrorCode.PAYMENT_NOT_FOUND,
+  )
+  async get(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('paymentId', ParseIdPipe) paymentId: number,
+  ): Promise<PaymentWithItemsResponse> {
+    return PaymentWithItemsResponse.from(await this.payments.getPayment(user.id, paymentId));
+  }
+
+  @Post('payments/:paymentId/refund')
+  @HttpCode(200)
+  @Authenticated(UserWriteLimitGuard)
+  @UseInterceptors(IdempotentResponseInterceptor)
+  @ApiParam(PAYMENT_ID_PARAM)
+  @ApiOperation({
+    summary: 'Refund one of your payments to your cash balance (no queue token, no body)',
+    description:
+      'One transaction: the payment COMPLETED → REFUNDED, its amount credited to the balance ' +
+      '(a REFUND history row with the payment id; not capped by the balance limit), its ' +
+      'reservations REFUNDED and their seats AVAILABLE to anyone again. Allowed until ' +
+      '`PAYMENT_REFUND_CUTOFF_HOURS` (default 24) before the earliest start among its schedules. ' +
+      'Nothing changes on any error. With an `Idempotency-Key`, a repeat for the same payment ' +
+      'returns the first 200 (`Idempotent-Replayed: true`) without crediting again; the same key ' +
+      'for another payment is 422.',
+  })
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER_DOC)
+  @ApiOkResponse({
+    type: PaymentResponse,
+    description: 'The payment, now `REFUNDED` with `refundedAt` (the database clock)',
+    example: REFUNDED_PAYMENT_EXAMPLE,
+    headers: IDEMPOTENT_REPLAY_HEADERS,
+  })
+  @ApiProblems(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.AUTH_TOKEN_INVALID,
+    ErrorCode.RATE_LIMITED,
+    ErrorCode.PAYMENT_NOT_FOUND,
+    ErrorCode.PAYMENT_ALREADY_REFUNDED,
+    ErrorCode.REFUND_WINDOW_CLOSED,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
+  )
+  refund(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('paymentId', ParseIdPipe) paymentId: number,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+  ): Promise<IdempotentResult<PaymentView>> {
+    return this.payments.refund(user.id, paymentId, idempotencyKey);
   }
 }

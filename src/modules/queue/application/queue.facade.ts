@@ -1,40 +1,50 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { ConcertService } from '../../concert/domain/concert.service';
-import { AdmissionRun, QueueTicket } from '../domain/queue-entry';
+import { AdmissionRun, QueueTicket, RoomTick } from '../domain/queue-entry';
 import { QueueService } from '../domain/queue.service';
+import { RoomSignals } from '../domain/room-signals';
+import { RoomSettings, RoomStats, StoredRoomSettings } from '../domain/waiting-room';
+import { WaitingRoomService } from '../domain/waiting-room.service';
 
 @Injectable()
 export class QueueFacade implements OnModuleInit {
+  private readonly logger = new Logger(QueueFacade.name);
+  /** Rooms this instance last saw with someone in them (to drop their metric series after). */
+  private lastTicks = new Map<number, RoomTick>();
+
   constructor(
     private readonly queue: QueueService,
+    private readonly rooms: WaitingRoomService,
     private readonly concerts: ConcertService,
+    private readonly signals: RoomSignals,
     private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
+    const total = (pick: (tick: RoomTick) => number) => () =>
+      [...this.lastTicks.values()].reduce((sum, tick) => sum + pick(tick), 0);
     this.metrics.setGaugeCollector(
       'queue_waiting_users',
-      async () => (await this.queue.counts()).waiting,
+      total((tick) => tick.waiting),
     );
     this.metrics.setGaugeCollector(
       'queue_active_users',
-      async () => (await this.queue.counts()).active,
+      total((tick) => tick.active),
     );
   }
 
   /**
-   * The caller is proven by the bearer token. A returning user gets their live token back from
-   * Redis alone (no MySQL), keeping their place and the concert it was issued for, whatever
-   * `concertId` this request names (one queue, one token per user until per-concert rooms
-   * exist); only a newcomer costs the concert check (batched with the other newcomers of the
-   * moment) before joining the end of the line.
+   * The caller is proven by the bearer token. A returning user gets their live token of that
+   * room back from Redis alone (no MySQL), keeping their place; only a newcomer costs the
+   * concert check (batched with the other newcomers of the moment) before joining the end of
+   * the line.
    */
   async issueToken(
     userId: string,
     concertId: number,
   ): Promise<{ ticket: QueueTicket; created: boolean }> {
-    const live = await this.queue.findLiveTicket(userId);
+    const live = await this.queue.findLiveTicket(userId, concertId);
     if (live) return { ticket: live, created: false };
     await this.concerts.assertConcertExists(concertId);
     const issued = await this.queue.join(userId, concertId);
@@ -47,16 +57,64 @@ export class QueueFacade implements OnModuleInit {
   }
 
   /**
-   * One admission run: free the slots of expired tokens, forget users who left, then let the
-   * head of the line in. Each step is atomic in Redis, so every instance may run this at once.
+   * One admission run over every room: free the slots of expired tokens, forget users who left,
+   * start rooms whose random start has come, then let the heads of the lines in. Each room's step
+   * is atomic in Redis, so every instance may run this at once. Instances holding event streams
+   * of a room that admitted someone hear of it at once.
    */
   async runAdmission(): Promise<AdmissionRun> {
-    const expired = await this.queue.expireActiveTokens();
-    const dropped = await this.queue.dropIdleEntries();
-    const admitted = await this.queue.admitWaiting();
-    this.metrics.increment('queue_tokens_expired_total', expired);
-    this.metrics.increment('queue_waiting_dropped_total', dropped);
-    this.metrics.increment('queue_admissions_total', admitted);
-    return { expired, dropped, admitted };
+    const { ticks, failed } = await this.queue.admitAllRooms();
+    if (failed > 0) this.logger.warn(`admission failed in ${failed} room(s); the next run retries`);
+    const admittedRooms = ticks.filter((tick) => tick.admitted > 0).map((tick) => tick.concertId);
+    if (admittedRooms.length > 0) await this.signals.announceAdmissions(admittedRooms);
+    this.recordMetrics(ticks);
+    const run: AdmissionRun = { expired: 0, dropped: 0, admitted: 0, started: 0 };
+    for (const tick of ticks) {
+      run.expired += tick.expired;
+      run.dropped += tick.dropped;
+      run.admitted += tick.admitted;
+      if (tick.started) {
+        run.started++;
+        this.logger.log(`waiting room of concert ${tick.concertId} started: pre-queue shuffled`);
+      }
+    }
+    return run;
+  }
+
+  /** Replaces a room's settings; every instance runs with them within about a second. */
+  async configureRoom(concertId: number, settings: StoredRoomSettings): Promise<RoomSettings> {
+    await this.concerts.assertConcertExists(concertId);
+    return this.rooms.configure(concertId, settings);
+  }
+
+  async describeRoom(concertId: number): Promise<RoomSettings & RoomStats> {
+    await this.concerts.assertConcertExists(concertId);
+    const [settings, stats] = await Promise.all([
+      this.rooms.settingsOf(concertId),
+      this.queue.roomStats(concertId),
+    ]);
+    return { ...settings, ...stats };
+  }
+
+  private recordMetrics(ticks: RoomTick[]): void {
+    const current = new Map(ticks.map((tick) => [tick.concertId, tick]));
+    for (const concertId of this.lastTicks.keys()) {
+      if (!current.has(concertId)) this.metrics.forgetRoom(concertId);
+    }
+    for (const tick of ticks) this.metrics.observeRoom(tick.concertId, tick);
+    this.lastTicks = current;
+    const sum = (pick: (tick: RoomTick) => number) => ticks.reduce((n, t) => n + pick(t), 0);
+    this.metrics.increment(
+      'queue_tokens_expired_total',
+      sum((tick) => tick.expired),
+    );
+    this.metrics.increment(
+      'queue_waiting_dropped_total',
+      sum((tick) => tick.dropped),
+    );
+    this.metrics.increment(
+      'queue_admissions_total',
+      sum((tick) => tick.admitted),
+    );
   }
 }

@@ -15,6 +15,7 @@ function snapshot(overrides: Partial<AdmissionSnapshot> = {}): AdmissionSnapshot
     activeCount: 1000,
     admittedInWindow: 0,
     oldestAdmissionMs: null,
+    preQueueSize: 0,
     ...overrides,
   };
 }
@@ -115,7 +116,9 @@ describe('AdmissionPolicy', () => {
     });
 
     it('should cap the hint so following it never gets the entry dropped', () => {
-      expect(policy.pollAfterSeconds(100_000)).toBe(30);
+      expect(policy.pollAfterSeconds(100_000)).toBe(40);
+      const relaxed = new AdmissionPolicy({ ...limits, waitingIdleSeconds: 600 });
+      expect(relaxed.pollAfterSeconds(100_000)).toBe(60);
       const strict = new AdmissionPolicy({ ...limits, waitingIdleSeconds: 30 });
       expect(strict.pollAfterSeconds(100_000)).toBe(10);
       const tiny = new AdmissionPolicy({ ...limits, waitingIdleSeconds: 2 });
@@ -123,11 +126,47 @@ describe('AdmissionPolicy', () => {
     });
   });
 
+  describe('before the admission start', () => {
+    const startsAt = new Date(NOW + 90_000);
+    const waitingFor = new AdmissionPolicy({ ...limits, admissionStartsAt: startsAt });
+
+    it('should hint a poll at the start, within the idle bound', () => {
+      expect(waitingFor.pollAfterSeconds(500, 30)).toBe(30);
+      expect(waitingFor.pollAfterSeconds(500, 90)).toBe(40);
+      expect(waitingFor.pollAfterSeconds(500, 0)).toBe(40);
+    });
+
+    it('should estimate an unranked pre-queue entry at the middle of the pre-queue, after the start', () => {
+      const ticket = waitingFor.ticketFor({
+        status: 'WAITING',
+        token: 't',
+        userId: 'u',
+        concertId: 3,
+        position: null,
+        admission: snapshot({ activeCount: 0, preQueueSize: 399 }),
+      });
+      // 90 s to the start, then place 200 of 399 at 100 per second.
+      expect(ticket).toMatchObject({
+        position: null,
+        estimatedWaitSeconds: 92,
+        pollAfterSeconds: 40,
+        admissionStartsAt: startsAt,
+      });
+    });
+  });
+
   describe('ticketFor', () => {
-    it('should show an ACTIVE entry at position 0 with no wait and no poll hint', () => {
+    it('should show an ACTIVE entry at position 0 with no wait and a hint within its lifetime', () => {
       const activeUntil = new Date(NOW + 600_000);
       expect(
-        policy.ticketFor({ status: 'ACTIVE', token: 't', userId: 'u', concertId: 7, activeUntil }),
+        policy.ticketFor({
+          status: 'ACTIVE',
+          token: 't',
+          userId: 'u',
+          concertId: 7,
+          activeUntil,
+          nowMs: NOW,
+        }),
       ).toEqual({
         token: 't',
         userId: 'u',
@@ -136,8 +175,18 @@ describe('AdmissionPolicy', () => {
         position: 0,
         estimatedWaitSeconds: 0,
         activeUntil,
-        pollAfterSeconds: null,
+        pollAfterSeconds: 60,
+        admissionStartsAt: null,
       });
+      const almostOver = policy.ticketFor({
+        status: 'ACTIVE',
+        token: 't',
+        userId: 'u',
+        concertId: 7,
+        activeUntil: new Date(NOW + 900),
+        nowMs: NOW,
+      });
+      expect(almostOver.pollAfterSeconds).toBe(1);
     });
 
     it('should show a WAITING entry with its estimate and hint and no activeUntil', () => {
@@ -158,6 +207,7 @@ describe('AdmissionPolicy', () => {
         estimatedWaitSeconds: 24,
         activeUntil: null,
         pollAfterSeconds: 6,
+        admissionStartsAt: null,
       });
     });
   });

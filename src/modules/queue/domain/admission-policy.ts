@@ -1,12 +1,9 @@
 import { ADMISSION_WINDOW_SECONDS, MAX_POLL_AFTER_SECONDS } from '../queue.constants';
 import { AdmissionSnapshot, QueueEntry, QueueTicket } from './queue-entry';
+import { RoomLimits } from './waiting-room';
 
-export interface AdmissionLimits {
-  maxActiveUsers: number;
-  admitPerSecond: number;
-  activeTtlSeconds: number;
-  waitingIdleSeconds: number;
-}
+/** A room's limits plus its start, which is all the arithmetic needs. */
+export type AdmissionLimits = RoomLimits & { admissionStartsAt?: Date | null };
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
@@ -62,20 +59,32 @@ export class AdmissionPolicy {
   /**
    * When a WAITING client should poll again: about four polls over the remaining wait, every
    * second near the front, and never so late that the entry could be dropped as idle (at least
-   * three hints fit in QUEUE_WAITING_IDLE_SECONDS, so one lost poll does not cost the place).
+   * three hints fit in the room's waitingIdleSeconds, so one lost poll does not cost the place).
+   * Before the start nothing moves, so the hint is the time left until it. Summed over a line of
+   * N, following the hints costs about 4 × rate × ln N polls a second for the moving front plus
+   * N / longest for the back: the crowd's size barely enters below the longest hint.
    */
-  pollAfterSeconds(estimatedWaitSeconds: number): number {
+  pollAfterSeconds(estimatedWaitSeconds: number, secondsUntilStart = 0): number {
     const longest = clamp(
       Math.floor(this.limits.waitingIdleSeconds / 3),
       1,
       MAX_POLL_AFTER_SECONDS,
     );
+    if (secondsUntilStart > 0) return clamp(secondsUntilStart, 1, longest);
     if (estimatedWaitSeconds <= 2) return 1;
     return clamp(Math.ceil(estimatedWaitSeconds / 4), 1, longest);
   }
 
+  /** Whole seconds from the snapshot's clock to the room's admission start (0 once passed). */
+  secondsUntilStart(nowMs: number): number {
+    const start = this.limits.admissionStartsAt?.getTime();
+    return start === undefined ? 0 : Math.max(0, Math.ceil((start - nowMs) / 1000));
+  }
+
   ticketFor(entry: QueueEntry): QueueTicket {
+    const admissionStartsAt = this.limits.admissionStartsAt ?? null;
     if (entry.status === 'ACTIVE') {
+      const secondsLeft = (entry.activeUntil.getTime() - entry.nowMs) / 1000;
       return {
         token: entry.token,
         userId: entry.userId,
@@ -84,10 +93,15 @@ export class AdmissionPolicy {
         position: 0,
         estimatedWaitSeconds: 0,
         activeUntil: entry.activeUntil,
-        pollAfterSeconds: null,
+        // Nothing to wait for; an occasional look shows the token is still ACTIVE.
+        pollAfterSeconds: clamp(Math.floor(secondsLeft / 2), 1, MAX_POLL_AFTER_SECONDS),
+        admissionStartsAt,
       };
     }
-    const estimatedWaitSeconds = this.estimateWaitSeconds(entry.position, entry.admission);
+    const untilStart = this.secondsUntilStart(entry.admission.nowMs);
+    // Unranked in a pre-queue: the expected place of a uniformly random order.
+    const place = entry.position ?? Math.ceil((entry.admission.preQueueSize + 1) / 2);
+    const estimatedWaitSeconds = untilStart + this.estimateWaitSeconds(place, entry.admission);
     return {
       token: entry.token,
       userId: entry.userId,
@@ -96,7 +110,8 @@ export class AdmissionPolicy {
       position: entry.position,
       estimatedWaitSeconds,
       activeUntil: null,
-      pollAfterSeconds: this.pollAfterSeconds(estimatedWaitSeconds),
+      pollAfterSeconds: this.pollAfterSeconds(estimatedWaitSeconds, untilStart),
+      admissionStartsAt,
     };
   }
 }

@@ -1,91 +1,127 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { queueConfig, QueueConfig } from '../../../common/config/configuration';
+import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import {
   CLEANUP_BATCH_SIZE,
-  CLEANUP_MAX_BATCHES_PER_RUN,
   RETIRED_TOKEN_RETENTION_SECONDS,
+  ROOM_REGISTRY_IDLE_MS,
 } from '../queue.constants';
 import { AdmissionPolicy } from './admission-policy';
-import { ActivePass, QueueCounts, QueueTicket } from './queue-entry';
+import { preQueueSortKey } from './pre-queue';
+import { ActivePass, QueueEntry, QueueTicket, RoomTick } from './queue-entry';
 import { QueueRepository } from './queue.repository';
-import { invalidToken, newQueueToken, parseQueueToken } from './queue-token';
+import { invalidToken, newQueueToken, ParsedQueueToken, parseQueueToken } from './queue-token';
+import { roomNotOpen, RoomSettings, RoomStats } from './waiting-room';
+import { WaitingRoomService } from './waiting-room.service';
 
-/** The waiting room: who is in line, who may enter, and when each token stops being valid. */
+/** The waiting rooms: who is in which line, who may enter, and when each token stops being valid. */
 @Injectable()
 export class QueueService {
-  private readonly policy: AdmissionPolicy;
-
   constructor(
     private readonly store: QueueRepository,
-    @Inject(queueConfig.KEY) private readonly config: QueueConfig,
-  ) {
-    this.policy = new AdmissionPolicy(config);
-  }
+    private readonly rooms: WaitingRoomService,
+  ) {}
 
-  /** The user's live ticket, their place kept (re-issuing never moves anyone), or null. */
-  async findLiveTicket(userId: string): Promise<QueueTicket | null> {
-    const entry = await this.store.findLiveEntryOfUser(userId, this.config.waitingIdleSeconds);
-    return entry && this.policy.ticketFor(entry);
+  /** The user's live ticket in the concert's room, their place kept, or null. */
+  async findLiveTicket(userId: string, concertId: number): Promise<QueueTicket | null> {
+    const room = await this.rooms.settingsOf(concertId);
+    const entry = await this.store.findLiveEntryOfUser(userId, room);
+    return entry && ticketFor(room, entry);
   }
 
   /**
-   * Joins the end of the line with a token for `concertId`; a user who got a live token meanwhile
-   * gets that one back, with the concert it was issued for.
+   * Joins the end of the concert's line (or its pre-queue before a random start); a user who got
+   * a live token there meanwhile gets that one back. 409 WAITING_ROOM_NOT_OPEN before opensAt.
    */
   async join(
     userId: string,
     concertId: number,
   ): Promise<{ ticket: QueueTicket; created: boolean }> {
-    const { entry, created } = await this.store.join(
-      userId,
-      concertId,
-      newQueueToken(),
-      this.config.waitingIdleSeconds,
-    );
-    return { ticket: this.policy.ticketFor(entry), created };
+    const room = await this.rooms.settingsOf(concertId);
+    await this.store.registerRoom(concertId);
+    const joined = await this.store.join(userId, newQueueToken(concertId), preQueueSortKey(), room);
+    if (joined === 'not-open') throw roomNotOpen(room);
+    return { ticket: ticketFor(room, joined.entry), created: joined.created };
   }
 
   /** A status poll: keeps a WAITING entry alive and says where it stands. */
   async status(rawToken: unknown): Promise<QueueTicket> {
-    const entry = await this.store.poll(parseQueueToken(rawToken), this.config.waitingIdleSeconds);
+    const { token, concertId } = parseQueueToken(rawToken);
+    const room = await this.rooms.settingsOf(concertId);
+    const entry = await this.store.poll(token, room);
     if (!entry) throw invalidToken();
-    return this.policy.ticketFor(entry);
+    return ticketFor(room, entry);
+  }
+
+  /**
+   * Status polls of many tokens of one room in one store call (the event streams' tick). Null
+   * for a token that is no longer live.
+   */
+  async statusOfMany(concertId: number, tokens: string[]): Promise<(QueueTicket | null)[]> {
+    const room = await this.rooms.settingsOf(concertId);
+    const entries = await this.store.pollMany(tokens, room);
+    return entries.map((entry) => entry && ticketFor(room, entry));
+  }
+
+  /** The token's room, or 401 for anything that is not a token we could have issued. */
+  parseToken(rawToken: unknown): ParsedQueueToken {
+    return parseQueueToken(rawToken);
   }
 
   /**
    * Lets the caller through to an [active token] endpoint, or says why not (401 / 403). A token
    * is bound to its owner: someone else's is as invalid as an unknown one (no hint it exists).
+   * Which concert it grants is the pass's `concertId` (see assertGrants).
    */
   async authorizeActive(rawToken: unknown, callerId: string): Promise<ActivePass> {
-    const token = parseQueueToken(rawToken);
-    const entry = await this.store.inspect(token, this.config.waitingIdleSeconds);
-    if (!entry || entry.userId !== callerId) throw invalidToken();
-    if (entry.status === 'WAITING') {
+    const { token, concertId } = parseQueueToken(rawToken);
+    const room = await this.rooms.settingsOf(concertId);
+    const holder = await this.store.inspect(token, room);
+    if (!holder || holder.userId !== callerId) throw invalidToken();
+    if (holder.status === 'WAITING') {
       throw new DomainError(
         ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
         'This Queue-Token is still waiting; poll GET /queue/status until it is ACTIVE.',
       );
     }
-    return { token: entry.token, userId: entry.userId, concertId: entry.concertId };
+    return { token, userId: holder.userId, concertId };
   }
 
-  /** Frees the slots of ACTIVE tokens past their TTL. */
-  expireActiveTokens(): Promise<number> {
-    return this.inBatches(() => this.store.expireActive(CLEANUP_BATCH_SIZE));
+  /** An ACTIVE token grants its own concert only: 403 QUEUE_TOKEN_OTHER_CONCERT elsewhere. */
+  assertGrants(pass: Pick<ActivePass, 'concertId'>, concertId: number): void {
+    if (pass.concertId !== concertId) {
+      throw new DomainError(
+        ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
+        `This Queue-Token admits to concert ${pass.concertId}, not concert ${concertId}; join that concert's waiting room.`,
+      );
+    }
   }
 
-  /** Drops WAITING entries whose user stopped polling: they have left the line. */
-  dropIdleEntries(): Promise<number> {
-    return this.inBatches(() =>
-      this.store.dropIdle(this.config.waitingIdleSeconds, CLEANUP_BATCH_SIZE),
+  /**
+   * One admission step on every room with anyone in it (see the tick script). Rooms are
+   * independent, so one failing room does not hold the others back; an emptied room leaves
+   * the job's list once nobody joined it for an hour.
+   */
+  async admitAllRooms(): Promise<{ ticks: RoomTick[]; failed: number }> {
+    const concertIds = await this.store.listRooms();
+    const results = await Promise.allSettled(
+      concertIds.map(async (concertId) => {
+        const room = await this.rooms.settingsOf(concertId);
+        return this.store.tick(room, CLEANUP_BATCH_SIZE);
+      }),
     );
-  }
-
-  /** Admits the head of the line into the free ACTIVE slots, within the per-second cap. */
-  admitWaiting(): Promise<number> {
-    return this.store.admit(this.config);
+    const ticks: RoomTick[] = [];
+    for (const result of results) {
+      if (result.status === 'fulfilled') ticks.push(result.value);
+    }
+    await Promise.all(
+      ticks
+        .filter((tick) => tick.waiting === 0 && tick.active === 0)
+        .map((tick) =>
+          this.store.unregisterRoom(tick.concertId, tick.nowMs - ROOM_REGISTRY_IDLE_MS),
+        ),
+    );
+    return { ticks, failed: results.length - ticks.length };
   }
 
   /**
@@ -94,37 +130,31 @@ export class QueueService {
    * be answered (see findRetiredTokenOwner). `userId` is the owner the caller already knows (from
    * the guard); it is recorded even if the TTL removed the live entry just before this call.
    */
-  async expireToken(token: string, userId?: string): Promise<void> {
-    await this.store.retire(
-      parseQueueToken(token),
-      userId ?? null,
-      RETIRED_TOKEN_RETENTION_SECONDS,
-    );
+  async retireToken(rawToken: string, userId?: string): Promise<void> {
+    const { token, concertId } = parseQueueToken(rawToken);
+    await this.store.retire(token, concertId, userId ?? null, RETIRED_TOKEN_RETENTION_SECONDS);
   }
 
-  /** The owner of a token retired by expireToken within the last 24 h; null for anything else. */
-  async findRetiredTokenOwner(token: string): Promise<string | null> {
-    let parsed: string;
+  /** The owner of a token retired by retireToken within the last 24 h; null for anything else. */
+  async findRetiredTokenOwner(rawToken: string): Promise<string | null> {
+    let parsed: ParsedQueueToken;
     try {
-      parsed = parseQueueToken(token);
+      parsed = parseQueueToken(rawToken);
     } catch {
       return null;
     }
-    return this.store.findRetiredOwner(parsed);
+    return this.store.findRetiredOwner(parsed.token, parsed.concertId);
   }
 
-  counts(): Promise<QueueCounts> {
-    return this.store.counts();
+  settingsOf(concertId: number): Promise<RoomSettings> {
+    return this.rooms.settingsOf(concertId);
   }
 
-  /** Repeats a bounded cleanup step until a batch comes back short (or the run's budget ends). */
-  private async inBatches(step: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (let batch = 0; batch < CLEANUP_MAX_BATCHES_PER_RUN; batch++) {
-      const done = await step();
-      total += done;
-      if (done < CLEANUP_BATCH_SIZE) break;
-    }
-    return total;
+  roomStats(concertId: number): Promise<RoomStats> {
+    return this.store.stats(concertId);
   }
+}
+
+function ticketFor(room: RoomSettings, entry: QueueEntry): QueueTicket {
+  return new AdmissionPolicy(room).ticketFor(entry);
 }

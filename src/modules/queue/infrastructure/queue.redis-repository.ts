@@ -1,22 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AdmissionLimits } from '../domain/admission-policy';
-import { ActivePass, QueueCounts, QueueEntry } from '../domain/queue-entry';
-import { QueueRepository } from '../domain/queue.repository';
-import { ADMISSION_WINDOW_SECONDS, QUEUE_KEYS } from '../queue.constants';
-import { QUEUE_SCRIPTS } from './queue.scripts';
+import { QueueEntry, RoomTick } from '../domain/queue-entry';
+import { QueueRepository, TokenHolder } from '../domain/queue.repository';
+import { roomSchedule, RoomSettings, RoomStats } from '../domain/waiting-room';
+import { ADMISSION_WINDOW_SECONDS, ROOM_REGISTRY_KEY, roomKeys } from '../queue.constants';
+import { QUEUE_SCRIPTS, ROOM_KEY_ORDER } from './queue.scripts';
 
 type Reply = (string | number)[];
-type ScriptCall = (...keysAndArgs: (string | number)[]) => Promise<Reply | number>;
+type ScriptCall = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
 type QueueScriptName = keyof typeof QUEUE_SCRIPTS;
 
 const WINDOW_MS = ADMISSION_WINDOW_SECONDS * 1000;
-const K = QUEUE_KEYS;
+
+/** The room's keys in the order every room script expects them. */
+function roomKeyList(concertId: number): string[] {
+  const keys = roomKeys(concertId);
+  return ROOM_KEY_ORDER.map((name) => keys[name]);
+}
 
 /**
- * The queue's state in Redis: sorted sets for the line and the ACTIVE tokens, hashes for
- * ownership, one Lua script per change (see queue.scripts.ts and docs/queue.md). Scripts are
- * registered with ioredis, which sends EVALSHA and falls back to EVAL after a Redis restart.
+ * The rooms' state in Redis: sorted sets for the line, the pre-queue and the ACTIVE tokens,
+ * hashes for ownership, one Lua script per change (see queue.scripts.ts and docs/queue.md).
+ * Scripts are registered with ioredis, which sends EVALSHA and falls back to EVAL after a Redis
+ * restart.
  */
 @Injectable()
 export class QueueRedisRepository extends QueueRepository {
@@ -27,148 +33,172 @@ export class QueueRedisRepository extends QueueRepository {
     }
   }
 
-  async findLiveEntryOfUser(userId: string, idleSeconds: number): Promise<QueueEntry | null> {
-    const reply = await this.joinScript(userId, '', idleSeconds, '');
-    return reply[0] === -1 ? null : toEntry(reply.slice(1));
+  async findLiveEntryOfUser(userId: string, room: RoomSettings): Promise<QueueEntry | null> {
+    const reply = await this.joinScript(userId, '', 0, room);
+    return reply[0] === -1 ? null : toEntry(reply.slice(1), room.concertId);
   }
 
   async join(
     userId: string,
-    concertId: number,
     token: string,
-    idleSeconds: number,
-  ): Promise<{ entry: QueueEntry; created: boolean }> {
-    const reply = await this.joinScript(userId, token, idleSeconds, concertId);
-    const entry = toEntry(reply.slice(1));
+    sortKey: number,
+    room: RoomSettings,
+  ): Promise<{ entry: QueueEntry; created: boolean } | 'not-open'> {
+    const reply = await this.joinScript(userId, token, sortKey, room);
+    if (reply[0] === -2) return 'not-open';
+    const entry = toEntry(reply.slice(1), room.concertId);
     if (!entry) throw new Error('queue join script returned no entry');
     return { entry, created: reply[0] === 1 };
   }
 
-  async poll(token: string, idleSeconds: number): Promise<QueueEntry | null> {
-    const reply = await this.call(
-      'queuePoll',
-      [K.owners, K.waiting, K.seen, K.active, K.admitted, K.concerts],
-      [token, idleSeconds * 1000, WINDOW_MS],
-    );
-    return toEntry(reply as Reply);
+  async poll(token: string, room: RoomSettings): Promise<QueueEntry | null> {
+    const reply = await this.call('queuePoll', roomKeyList(room.concertId), [
+      token,
+      room.waitingIdleSeconds * 1000,
+      WINDOW_MS,
+      roomSchedule(room).shuffleAtMs,
+    ]);
+    return toEntry(reply as Reply, room.concertId);
   }
 
-  async inspect(
-    token: string,
-    idleSeconds: number,
-  ): Promise<(ActivePass & { status: 'WAITING' | 'ACTIVE' }) | null> {
-    const [state, userId, concertId] = (await this.call(
-      'queueInspect',
-      [K.owners, K.active, K.seen, K.concerts],
-      [token, idleSeconds * 1000],
-    )) as Reply;
-    if (state === 0) return null;
-    return {
+  async pollMany(tokens: string[], room: RoomSettings): Promise<(QueueEntry | null)[]> {
+    if (tokens.length === 0) return [];
+    const replies = (await this.call('queuePollMany', roomKeyList(room.concertId), [
+      room.waitingIdleSeconds * 1000,
+      WINDOW_MS,
+      roomSchedule(room).shuffleAtMs,
+      ...tokens,
+    ])) as Reply[];
+    return replies.map((reply) => toEntry(reply, room.concertId));
+  }
+
+  async inspect(token: string, room: RoomSettings): Promise<TokenHolder | null> {
+    const [state, userId] = (await this.call('queueInspect', roomKeyList(room.concertId), [
       token,
-      userId: String(userId),
-      concertId: Number(concertId),
-      status: state === 2 ? 'ACTIVE' : 'WAITING',
+      room.waitingIdleSeconds * 1000,
+    ])) as Reply;
+    if (state === 0) return null;
+    return { userId: String(userId), status: state === 2 ? 'ACTIVE' : 'WAITING' };
+  }
+
+  async tick(room: RoomSettings, limit: number): Promise<RoomTick> {
+    const schedule = roomSchedule(room);
+    const reply = (await this.call('queueTick', roomKeyList(room.concertId), [
+      room.maxActiveUsers,
+      room.admitPerSecond,
+      room.activeTtlSeconds * 1000,
+      WINDOW_MS,
+      room.waitingIdleSeconds * 1000,
+      schedule.admissionStartsAtMs,
+      schedule.shuffleAtMs,
+      limit,
+    ])) as Reply;
+    const [expired, dropped, admitted, started, waiting, active, inWindow, nowMs] =
+      reply.map(Number);
+    return {
+      concertId: room.concertId,
+      expired,
+      dropped,
+      admitted,
+      started: started === 1,
+      waiting,
+      active,
+      admittedLastMinute: inWindow,
+      nowMs,
     };
   }
 
-  async expireActive(limit: number): Promise<number> {
-    return Number(
-      await this.call('queueExpire', [K.active, K.owners, K.users, K.concerts], [limit]),
-    );
-  }
-
-  async dropIdle(idleSeconds: number, limit: number): Promise<number> {
-    return Number(
-      await this.call(
-        'queueDropIdle',
-        [K.waiting, K.seen, K.owners, K.users, K.concerts],
-        [idleSeconds * 1000, limit],
-      ),
-    );
-  }
-
-  async admit(limits: AdmissionLimits): Promise<number> {
-    return Number(
-      await this.call(
-        'queueAdmit',
-        [K.waiting, K.seen, K.active, K.admitted],
-        [
-          limits.maxActiveUsers,
-          limits.admitPerSecond,
-          limits.activeTtlSeconds * 1000,
-          WINDOW_MS,
-          limits.waitingIdleSeconds * 1000,
-        ],
-      ),
-    );
-  }
-
-  async retire(token: string, knownOwner: string | null, retainSeconds: number): Promise<boolean> {
+  async retire(
+    token: string,
+    concertId: number,
+    knownOwner: string | null,
+    retainSeconds: number,
+  ): Promise<boolean> {
     const onRecord = await this.call(
       'queueRetire',
-      [K.active, K.waiting, K.seen, K.owners, K.users, K.retired(token), K.concerts],
+      [...roomKeyList(concertId), roomKeys(concertId).retired(token)],
       [token, knownOwner ?? '', retainSeconds],
     );
     return onRecord === 1;
   }
 
-  findRetiredOwner(token: string): Promise<string | null> {
-    return this.redis.get(K.retired(token));
+  findRetiredOwner(token: string, concertId: number): Promise<string | null> {
+    return this.redis.get(roomKeys(concertId).retired(token));
   }
 
-  async counts(): Promise<QueueCounts> {
-    const [waiting, active] = (await this.call('queueCounts', [K.waiting, K.active], [])) as Reply;
-    return { waiting: Number(waiting), active: Number(active) };
+  async stats(concertId: number): Promise<RoomStats> {
+    const [waiting, active, admittedLastMinute] = (
+      (await this.call('queueStats', roomKeyList(concertId), [WINDOW_MS])) as Reply
+    ).map(Number);
+    return { waiting, active, admittedLastMinute };
+  }
+
+  async registerRoom(concertId: number): Promise<void> {
+    // This instance's clock is good enough here: removal waits for an hour without joins.
+    await this.redis.zadd(ROOM_REGISTRY_KEY, Date.now(), concertId);
+  }
+
+  async listRooms(): Promise<number[]> {
+    return (await this.redis.zrange(ROOM_REGISTRY_KEY, 0, -1)).map(Number);
+  }
+
+  async unregisterRoom(concertId: number, lastJoinBeforeMs: number): Promise<void> {
+    await this.call('queueUnregisterRoom', [ROOM_REGISTRY_KEY], [concertId, lastJoinBeforeMs]);
   }
 
   private async joinScript(
     userId: string,
     token: string,
-    idleSeconds: number,
-    concertId: number | '',
+    sortKey: number,
+    room: RoomSettings,
   ): Promise<Reply> {
-    return (await this.call(
-      'queueJoin',
-      [K.users, K.owners, K.waiting, K.seen, K.active, K.admitted, K.sequence, K.concerts],
-      [userId, token, idleSeconds * 1000, WINDOW_MS, concertId],
-    )) as Reply;
+    const schedule = roomSchedule(room);
+    return (await this.call('queueJoin', roomKeyList(room.concertId), [
+      userId,
+      token,
+      room.waitingIdleSeconds * 1000,
+      WINDOW_MS,
+      schedule.opensAtMs,
+      schedule.shuffleAtMs,
+      sortKey,
+    ])) as Reply;
   }
 
-  private call(
-    name: QueueScriptName,
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<Reply | number> {
+  private call(name: QueueScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     const script = (this.redis as unknown as Record<QueueScriptName, ScriptCall>)[name];
     return script.call(this.redis, ...keys, ...args);
   }
 }
 
 /** Decodes the entry encoding shared by the scripts (see queue.scripts.ts). */
-function toEntry(reply: Reply): QueueEntry | null {
-  const [kind, token, userId, concertId] = reply;
+function toEntry(reply: Reply, concertId: number): QueueEntry | null {
+  const [kind, token, userId] = reply;
   if (kind === 2) {
     return {
       status: 'ACTIVE',
       token: String(token),
       userId: String(userId),
-      concertId: Number(concertId),
-      activeUntil: new Date(Number(reply[4])),
+      concertId,
+      activeUntil: new Date(Number(reply[3])),
+      nowMs: Number(reply[4]),
     };
   }
   if (kind === 1) {
-    const [position, nowMs, activeCount, admittedInWindow, oldest] = reply.slice(4).map(Number);
+    const [position, nowMs, activeCount, admittedInWindow, oldest, preQueueSize] = reply
+      .slice(3)
+      .map(Number);
     return {
       status: 'WAITING',
       token: String(token),
       userId: String(userId),
-      concertId: Number(concertId),
-      position,
+      concertId,
+      position: position < 0 ? null : position,
       admission: {
         nowMs,
         activeCount,
         admittedInWindow,
         oldestAdmissionMs: oldest < 0 ? null : oldest,
+        preQueueSize,
       },
     };
   }

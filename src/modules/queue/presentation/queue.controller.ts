@@ -19,15 +19,14 @@ import { IssueTokenRequest, QueueTicketResponse } from './dto/queue.dto';
 
 const POLL_HINT_HEADER = {
   'Retry-After': {
-    description:
-      'Only while WAITING: seconds until the next status poll (same as pollAfterSeconds)',
-    schema: { type: 'integer', minimum: 1 },
+    description: 'Seconds until the next status poll (same as pollAfterSeconds)',
+    schema: { type: 'integer', minimum: 1, maximum: 60 },
   },
 };
 
 /** The poll hint travels in the body and, for plain HTTP clients, as Retry-After. */
 function respond(reply: FastifyReply, ticket: QueueTicket): QueueTicketResponse {
-  if (ticket.pollAfterSeconds !== null) void reply.header('Retry-After', ticket.pollAfterSeconds);
+  void reply.header('Retry-After', ticket.pollAfterSeconds);
   return QueueTicketResponse.from(ticket);
 }
 
@@ -40,13 +39,13 @@ export class QueueController {
   @HttpCode(201)
   @Authenticated(UserWriteLimitGuard)
   @ApiOperation({
-    summary: 'Join the waiting queue (or get your live token back)',
+    summary: "Join a concert's waiting room (or get your live token of it back)",
     description:
-      'A new token for the caller, recorded for `concertId`, joins the end of the line (201). ' +
-      'A caller who already has a WAITING or ACTIVE token gets that same token back (200), ' +
-      'keeps their place and keeps its original `concertId`, whatever concertId this request ' +
-      'names: until per-concert waiting rooms exist there is one queue and one token per user. ' +
-      'Counts as a status poll. The token is bound to the caller: nobody else can use it.',
+      "A new token for the caller joins the end of the concert's line (201); before a " +
+      'RANDOM_AT_START room starts, it joins the pre-queue, put in random order at the start. ' +
+      'A caller who already has a WAITING or ACTIVE token in that room gets that same token ' +
+      'back (200) and keeps their place. One user may wait in several rooms at once. Counts as ' +
+      'a status poll. The token is bound to the caller and grants only its own concert.',
   })
   @ApiCreatedResponse({
     type: QueueTicketResponse,
@@ -56,12 +55,13 @@ export class QueueController {
   @ApiOkResponse({
     type: QueueTicketResponse,
     headers: POLL_HINT_HEADER,
-    description: 'The caller already had a live token; same token, same place, same concertId',
+    description: 'The caller already had a live token in this room; same token, same place',
   })
   @ApiProblems(
     ...BODY_PROBLEMS,
     ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.CONCERT_NOT_FOUND,
+    ErrorCode.WAITING_ROOM_NOT_OPEN,
     ErrorCode.RATE_LIMITED,
   )
   async issue(
@@ -80,7 +80,8 @@ export class QueueController {
     summary: 'Where my token stands',
     description:
       'Accepts WAITING and ACTIVE tokens. Polling keeps a WAITING entry alive: one not polled for ' +
-      'QUEUE_WAITING_IDLE_SECONDS is dropped. Poll again after `pollAfterSeconds` (Retry-After).',
+      "the room's waitingIdleSeconds is dropped. Poll again after `pollAfterSeconds` " +
+      '(Retry-After), or follow GET /queue/events instead of polling.',
   })
   @ApiOkResponse({ type: QueueTicketResponse, headers: POLL_HINT_HEADER })
   @ApiProblems(ErrorCode.QUEUE_TOKEN_INVALID)

@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../common/database/transaction';
 import { DistributedLock, LockBusyError } from '../../../common/lock/distributed-lock';
 import { MetricsService } from '../../../common/metrics/metrics.service';
+import { EventOutbox } from '../../../common/outbox/event-outbox';
+import { ConcertService } from '../../concert/domain/concert.service';
 import { HoldableSeat } from '../../concert/domain/seat';
+import { ActivePass } from '../../queue/domain/queue-entry';
+import { QueueService } from '../../queue/domain/queue.service';
 import { SeatService, seatUnavailable } from '../../concert/domain/seat.service';
 import { Reservation } from '../domain/reservation';
 import { LapsedHold } from '../domain/reservation.repository';
@@ -13,6 +17,7 @@ import {
   SEAT_LOCK_TTL_MS,
   seatLockKey,
 } from '../reservation.constants';
+import { reservationEvent } from './reservation.view';
 
 @Injectable()
 export class ReservationFacade {
@@ -22,6 +27,9 @@ export class ReservationFacade {
     private readonly lock: DistributedLock,
     private readonly metrics: MetricsService,
     private readonly txHost: TransactionHost,
+    private readonly events: EventOutbox,
+    private readonly concerts: ConcertService,
+    private readonly queue: QueueService,
   ) {}
 
   /**
@@ -29,7 +37,9 @@ export class ReservationFacade {
    * touching locks) → the seat's Redis lock (a busy lock is a concurrent taker: 409 at once) →
    * one transaction whose conditional UPDATE on the seat row decides → commit → unlock.
    */
-  async holdSeat(userId: string, scheduleId: number, seatId: number): Promise<Reservation> {
+  async holdSeat(pass: ActivePass, scheduleId: number, seatId: number): Promise<Reservation> {
+    const userId = pass.userId;
+    await this.assertPassCoversSchedule(pass, scheduleId);
     const seat = await this.seats.getHoldable(scheduleId, seatId);
     const { reservation, retired } = await this.lock
       .withLock(seatLockKey(seatId), SEAT_LOCK_TTL_MS, () => this.holdLocked(userId, seat))
@@ -41,12 +51,16 @@ export class ReservationFacade {
     return reservation;
   }
 
-  getReservation(userId: string, reservationId: number): Promise<Reservation> {
-    return this.reservations.getOwned(reservationId, userId);
+  async getReservation(pass: ActivePass, reservationId: number): Promise<Reservation> {
+    const reservation = await this.reservations.getOwned(reservationId, pass.userId);
+    await this.assertPassCoversSchedule(pass, reservation.scheduleId);
+    return reservation;
   }
 
-  async cancelHold(userId: string, reservationId: number): Promise<Reservation> {
-    const cancelled = await this.cancelAndFreeSeat(userId, reservationId);
+  async cancelHold(pass: ActivePass, reservationId: number): Promise<Reservation> {
+    // Which schedule a reservation is for never changes, so checking before the transaction holds.
+    await this.getReservation(pass, reservationId);
+    const cancelled = await this.cancelAndFreeSeat(pass.userId, reservationId);
     this.metrics.increment('reservation_cancellations_total');
     return cancelled;
   }
@@ -68,6 +82,13 @@ export class ReservationFacade {
     return expired;
   }
 
+  /** An ACTIVE token grants its own concert's schedules only (403 QUEUE_TOKEN_OTHER_CONCERT). */
+  private async assertPassCoversSchedule(pass: ActivePass, scheduleId: number): Promise<void> {
+    const concertId = await this.concerts.concertOfSchedule(scheduleId);
+    // No such schedule: the hold's own lookup answers 404 SEAT_NOT_FOUND.
+    if (concertId !== null) this.queue.assertGrants(pass, concertId);
+  }
+
   // Lock order in every transaction touching seats: reservation rows, then the user row, then the
   // seat row (see docs/reservations.md), so holds, payments, cancels and the job never deadlock.
   private holdLocked(
@@ -80,7 +101,12 @@ export class ReservationFacade {
       await this.seats.hold(seat, expiresAt);
       const reservation = await this.reservations.createHold(userId, seat, expiresAt);
       await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
-      return { reservation, retired };
+      // The run-out hold this one displaced expired here rather than in the job: its event too.
+      await this.events.record(
+        ...(retired ? [reservationEvent('reservation.expired', retired)] : []),
+        reservationEvent('reservation.held', reservation),
+      );
+      return { reservation, retired: retired ? 1 : 0 };
     });
   }
 
@@ -88,6 +114,7 @@ export class ReservationFacade {
     return this.txHost.withTransaction(async () => {
       const cancelled = await this.reservations.cancel(reservationId, userId);
       await this.seats.release([{ seatId: cancelled.seatId, reservationId: cancelled.id }]);
+      await this.events.record(reservationEvent('reservation.cancelled', cancelled));
       return cancelled;
     });
   }
@@ -96,7 +123,10 @@ export class ReservationFacade {
     return this.txHost.withTransaction(async () => {
       const expired = await this.reservations.expire(lapsed);
       await this.seats.release(lapsed);
-      return expired;
+      await this.events.record(
+        ...expired.map((reservation) => reservationEvent('reservation.expired', reservation)),
+      );
+      return expired.length;
     });
   }
 }

@@ -36,8 +36,8 @@ export abstract class ReservationRepository {
     scheduleId: number,
     holdSeconds: number,
   ): Promise<HoldSlot>;
-  /** HELD and run out → EXPIRED, for one reservation; returns 1 if this call expired it. */
-  abstract expireIfLapsed(reservationId: number): Promise<number>;
+  /** HELD and run out → EXPIRED, for one reservation; returns it if this call expired it. */
+  abstract expireIfLapsed(reservationId: number): Promise<Reservation | null>;
   /** Inserts a HELD reservation; null when the seat already has a live one (unique key). */
   abstract insertHold(hold: NewHold): Promise<Reservation | null>;
   abstract findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
@@ -47,10 +47,15 @@ export abstract class ReservationRepository {
   abstract markCancelled(id: number): Promise<number>;
   /** Up to `limit` HELD reservations that have run out, oldest expiry first. */
   abstract findLapsedHolds(limit: number): Promise<LapsedHold[]>;
-  /** HELD and run out → EXPIRED for these ids; returns how many this call changed. */
-  abstract expireLapsed(reservationIds: readonly number[]): Promise<number>;
+  /**
+   * HELD and run out → EXPIRED for these ids; returns the reservations this call changed (each
+   * one exactly once across racing callers: its expired event is written with it).
+   */
+  abstract expireLapsed(reservationIds: readonly number[]): Promise<Reservation[]>;
   /** The user's reservations among `ids`, row-locked in id order (others' are simply absent). */
   abstract lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>>;
   /** HELD → CONFIRMED with the payment; returns how many rows changed. */
   abstract markConfirmed(ids: readonly number[], paymentId: number): Promise<number>;
+  /** CONFIRMED by that payment → REFUNDED; returns how many rows changed. */
+  abstract markRefunded(ids: readonly number[], paymentId: number): Promise<number>;
 }

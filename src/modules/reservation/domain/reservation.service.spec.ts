@@ -65,11 +65,11 @@ class FakeReservationRepository extends ReservationRepository {
     });
   }
 
-  expireIfLapsed(id: number): Promise<number> {
+  expireIfLapsed(id: number): Promise<Reservation | null> {
     const r = this.rows.get(id);
-    if (!r || r.status !== 'HELD' || r.isLiveHoldAt(NOW)) return Promise.resolve(0);
+    if (!r || r.status !== 'HELD' || r.isLiveHoldAt(NOW)) return Promise.resolve(null);
     this.set(id, 'EXPIRED');
-    return Promise.resolve(1);
+    return Promise.resolve(this.rows.get(id) ?? null);
   }
 
   insertHold(hold: NewHold): Promise<Reservation | null> {
@@ -115,9 +115,12 @@ class FakeReservationRepository extends ReservationRepository {
     );
   }
 
-  async expireLapsed(ids: readonly number[]): Promise<number> {
-    let changed = 0;
-    for (const id of ids) changed += await this.expireIfLapsed(id);
+  async expireLapsed(ids: readonly number[]): Promise<Reservation[]> {
+    const changed: Reservation[] = [];
+    for (const id of ids) {
+      const expired = await this.expireIfLapsed(id);
+      if (expired) changed.push(expired);
+    }
     return changed;
   }
 
@@ -133,6 +136,15 @@ class FakeReservationRepository extends ReservationRepository {
     const held = ids.filter((id) => this.rows.get(id)?.status === 'HELD');
     for (const id of held) this.set(id, 'CONFIRMED', paymentId);
     return Promise.resolve(held.length);
+  }
+
+  markRefunded(ids: readonly number[], paymentId: number): Promise<number> {
+    const paid = ids.filter((id) => {
+      const r = this.rows.get(id);
+      return r?.status === 'CONFIRMED' && r.paymentId === paymentId;
+    });
+    for (const id of paid) this.set(id, 'REFUNDED', paymentId);
+    return Promise.resolve(paid.length);
   }
 }
 
@@ -206,10 +218,13 @@ describe('ReservationService', () => {
   it('should retire a run-out reservation once and leave a live one alone', async () => {
     const lapsed = repository.add('u2', 'HELD', NOW);
     const live = repository.add('u3', 'HELD', LATER, 101);
-    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBe(1);
-    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBe(0);
-    await expect(service.retireLapsedHold(live.id)).resolves.toBe(0);
-    await expect(service.retireLapsedHold(null)).resolves.toBe(0);
+    await expect(service.retireLapsedHold(lapsed.id)).resolves.toMatchObject({
+      id: lapsed.id,
+      status: 'EXPIRED',
+    });
+    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBeNull();
+    await expect(service.retireLapsedHold(live.id)).resolves.toBeNull();
+    await expect(service.retireLapsedHold(null)).resolves.toBeNull();
   });
 
   it("should answer RESERVATION_NOT_FOUND for someone else's reservation, to read or to cancel", async () => {
@@ -230,8 +245,9 @@ describe('ReservationService', () => {
     repository.add('u3', 'HELD', LATER, 3);
     const lapsed = await service.findLapsedHolds(10);
     expect(lapsed).toHaveLength(2);
-    await expect(service.expire(lapsed)).resolves.toBe(2);
-    await expect(service.expire(lapsed)).resolves.toBe(0);
+    const expired = await service.expire(lapsed);
+    expect(expired.map((r) => r.status)).toEqual(['EXPIRED', 'EXPIRED']);
+    await expect(service.expire(lapsed)).resolves.toEqual([]);
   });
 
   describe('lockPayable', () => {
@@ -268,6 +284,46 @@ describe('ReservationService', () => {
         ['CONFIRMED', 55],
       ]);
       await expect(service.confirm(locked, 56)).rejects.toThrow(/Confirmed 0 of 2/);
+    });
+  });
+
+  describe('refund', () => {
+    async function paidReservations(paymentId: number) {
+      const a = repository.add('u1', 'HELD', LATER, 1);
+      const b = repository.add('u1', 'HELD', LATER, 2);
+      await service.confirm(await service.lockPayable('u1', [a.id, b.id]), paymentId);
+      return [a.id, b.id];
+    }
+
+    it('should mark a payment’s reservations REFUNDED, each exactly once', async () => {
+      const ids = await paidReservations(55);
+
+      const locked = await service.lockPaid('u1', ids);
+      const refunded = await service.refund(locked, 55);
+
+      expect(refunded.map((r) => [r.id, r.status, r.paymentId])).toEqual([
+        [ids[0], 'REFUNDED', 55],
+        [ids[1], 'REFUNDED', 55],
+      ]);
+      expect([...repository.rows.values()].map((r) => r.status)).toEqual(['REFUNDED', 'REFUNDED']);
+      // A second refund over the same rows finds nothing CONFIRMED: a broken invariant, not a 409.
+      await expect(service.refund(await service.lockPaid('u1', ids), 55)).rejects.toThrow(
+        /only a CONFIRMED reservation/,
+      );
+    });
+
+    it('should refuse reservations of another payment or missing ones as a broken invariant', async () => {
+      const ids = await paidReservations(55);
+
+      await expect(service.refund(await service.lockPaid('u1', ids), 56)).rejects.toThrow(
+        /payment 56/,
+      );
+      await expect(service.lockPaid('u1', [...ids, 999])).rejects.toThrow(/Locked 2 of the 3/);
+      await expect(service.lockPaid('u2', ids)).rejects.toThrow(/Locked 0 of the 2/);
+      expect([...repository.rows.values()].map((r) => r.status)).toEqual([
+        'CONFIRMED',
+        'CONFIRMED',
+      ]);
     });
   });
 });

@@ -39,10 +39,10 @@ export class ReservationService {
     return slot.expiresAt;
   }
 
-  /** Expires the run-out reservation still pinned to a seat; returns 1 if this call did it. */
-  retireLapsedHold(reservationId: number | null): Promise<number> {
+  /** Expires the run-out reservation still pinned to a seat; returns it if this call did it. */
+  retireLapsedHold(reservationId: number | null): Promise<Reservation | null> {
     return reservationId === null
-      ? Promise.resolve(0)
+      ? Promise.resolve(null)
       : this.reservations.expireIfLapsed(reservationId);
   }
 
@@ -87,9 +87,9 @@ export class ReservationService {
    * Expires these run-out holds. Conditional on each row still being HELD and run out, so when
    * several job runners race, each reservation is expired by exactly one of them.
    */
-  expire(holds: readonly LapsedHold[]): Promise<number> {
+  expire(holds: readonly LapsedHold[]): Promise<Reservation[]> {
     return holds.length === 0
-      ? Promise.resolve(0)
+      ? Promise.resolve([])
       : this.reservations.expireLapsed(holds.map((hold) => hold.reservationId));
   }
 
@@ -117,6 +117,32 @@ export class ReservationService {
       throw new Error(`Confirmed ${changed} of ${confirmed.length} locked reservations`);
     }
     return confirmed;
+  }
+
+  /**
+   * Locks a payment's reservations for its refund, in id order: the first lock of the refund's
+   * transaction, as in every transaction that touches seats. All of them must exist and be the
+   * payer's (they are on the payment's receipt); anything else is a broken invariant.
+   */
+  async lockPaid(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
+    const locked = await this.reservations.lockOwned(userId, ids);
+    if (locked.value.length !== ids.length) {
+      throw new Error(`Locked ${locked.value.length} of the ${ids.length} reservations paid`);
+    }
+    return locked;
+  }
+
+  /** Marks a refunded payment's reservations REFUNDED; each must change exactly once. */
+  async refund(locked: ReadAt<Reservation[]>, paymentId: number): Promise<Reservation[]> {
+    const refunded = locked.value.map((reservation) => reservation.refund(paymentId));
+    const changed = await this.reservations.markRefunded(
+      refunded.map((reservation) => reservation.id),
+      paymentId,
+    );
+    if (changed !== refunded.length) {
+      throw new Error(`Refunded ${changed} of ${refunded.length} locked reservations`);
+    }
+    return refunded;
   }
 }
 

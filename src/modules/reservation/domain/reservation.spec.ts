@@ -29,7 +29,7 @@ describe('Reservation', () => {
       expect(reservation('HELD', at(0)).seenAt(now).status).toBe('EXPIRED');
     });
 
-    it.each<ReservationStatus>(['CONFIRMED', 'CANCELLED', 'EXPIRED'])(
+    it.each<ReservationStatus>(['CONFIRMED', 'CANCELLED', 'EXPIRED', 'REFUNDED'])(
       'should keep the final status %s whatever the time',
       (status) => {
         expect(reservation(status, at(-60_000)).statusAt(now)).toBe(status);
@@ -75,6 +75,31 @@ describe('Reservation', () => {
       'should answer RESERVATION_NOT_HELD (409) when it is already %s',
       (status) => {
         expect(codeOf(() => reservation(status).assertPayableAt(now))).toBe('RESERVATION_NOT_HELD');
+      },
+    );
+  });
+
+  describe('refund', () => {
+    const paid = (paymentId: number | null, status: ReservationStatus = 'CONFIRMED') =>
+      new Reservation(5, 'user-1', 3, 7, 12, 50_000, status, at(-60_000), paymentId);
+
+    it('should turn a CONFIRMED reservation of the payment REFUNDED, keeping the payment id', () => {
+      const refunded = paid(99).refund(99);
+      expect(refunded.status).toBe('REFUNDED');
+      expect(refunded.paymentId).toBe(99);
+      expect(refunded.statusAt(now)).toBe('REFUNDED');
+    });
+
+    it.each<[ReservationStatus, number | null]>([
+      ['CONFIRMED', 98],
+      ['REFUNDED', 99],
+      ['HELD', null],
+      ['CANCELLED', null],
+      ['EXPIRED', null],
+    ])(
+      'should refuse a %s reservation of payment %p as a broken invariant',
+      (status, paymentId) => {
+        expect(() => paid(paymentId, status).refund(99)).toThrow(/only a CONFIRMED reservation/);
       },
     );
   });

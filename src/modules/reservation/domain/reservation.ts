@@ -1,13 +1,14 @@
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
 
-export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
 
 /**
  * A seat hold and what became of it: HELD → CONFIRMED (paid), CANCELLED (released by its owner)
- * or EXPIRED (ran out). Only HELD moves, and only while it is live: a HELD reservation past
- * `expiresAt` is EXPIRED for every purpose even before the release job has rewritten the row.
- * `now` is always the database clock, so instances with skewed clocks agree.
+ * or EXPIRED (ran out); CONFIRMED → REFUNDED when its payment is refunded. A hold moves only
+ * while it is live: a HELD reservation past `expiresAt` is EXPIRED for every purpose even before
+ * the release job has rewritten the row. `now` is always the database clock, so instances with
+ * skewed clocks agree.
  */
 export class Reservation {
   constructor(
@@ -70,6 +71,20 @@ export class Reservation {
   confirm(paymentId: number, now: Date): Reservation {
     this.assertPayableAt(now);
     return this.withStatus('CONFIRMED', paymentId);
+  }
+
+  /**
+   * Its payment is being refunded. Whether that may happen is the payment's decision; here only
+   * the invariant is defended: a refunded payment's reservations are exactly its CONFIRMED ones.
+   */
+  refund(paymentId: number): Reservation {
+    if (this.status !== 'CONFIRMED' || this.paymentId !== paymentId) {
+      throw new Error(
+        `Reservation ${this.id} is ${this.status} (payment ${this.paymentId}); ` +
+          `only a CONFIRMED reservation of payment ${paymentId} can be refunded`,
+      );
+    }
+    return this.withStatus('REFUNDED', paymentId);
   }
 
   private hasRunOutAt(now: Date): boolean {

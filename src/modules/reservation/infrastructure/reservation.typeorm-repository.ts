@@ -70,15 +70,9 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     };
   }
 
-  async expireIfLapsed(reservationId: number): Promise<number> {
-    const { affectedRows } = asWriteResult(
-      await this.query(
-        `UPDATE reservations SET status = 'EXPIRED', updated_at = ${DB_NOW}
-          WHERE id = ? AND status = 'HELD' AND expires_at <= ${DB_NOW}`,
-        [reservationId],
-      ),
-    );
-    return affectedRows;
+  async expireIfLapsed(reservationId: number): Promise<Reservation | null> {
+    const [expired] = await this.expireLapsed([reservationId]);
+    return expired ?? null;
   }
 
   async insertHold(hold: NewHold): Promise<Reservation | null> {
@@ -147,17 +141,23 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     return rows.map((row) => ({ reservationId: row.id, seatId: row.seat_id }));
   }
 
-  async expireLapsed(reservationIds: readonly number[]): Promise<number> {
+  async expireLapsed(reservationIds: readonly number[]): Promise<Reservation[]> {
     // Rows are locked in primary-key order whatever the list order, so concurrent runners with
-    // overlapping batches wait for each other instead of deadlocking.
-    const { affectedRows } = asWriteResult(
-      await this.query(
-        `UPDATE reservations SET status = 'EXPIRED', updated_at = ${DB_NOW}
-          WHERE id IN (?) AND status = 'HELD' AND expires_at <= ${DB_NOW}`,
-        [reservationIds],
-      ),
+    // overlapping batches wait for each other instead of deadlocking. The locking read sees the
+    // latest committed rows: one another runner expired meanwhile is not returned, so each
+    // reservation (and its expired event) is this call's or another's, never both.
+    const rows = await this.query<ReservationRow[]>(
+      `SELECT ${COLUMNS} FROM reservations FORCE INDEX (PRIMARY)
+        WHERE id IN (?) AND status = 'HELD' AND expires_at <= ${DB_NOW}
+        ORDER BY id FOR UPDATE`,
+      [reservationIds],
     );
-    return affectedRows;
+    if (rows.length === 0) return [];
+    await this.query(
+      `UPDATE reservations SET status = 'EXPIRED', updated_at = ${DB_NOW} WHERE id IN (?)`,
+      [rows.map((row) => row.id)],
+    );
+    return rows.map((row) => toReservation(row).seenAt(row.db_now));
   }
 
   async lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
@@ -177,6 +177,18 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
         `UPDATE reservations SET status = 'CONFIRMED', payment_id = ?, updated_at = ${DB_NOW}
           WHERE id IN (?) AND status = 'HELD'`,
         [paymentId, ids],
+      ),
+    );
+    return affectedRows;
+  }
+
+  async markRefunded(ids: readonly number[], paymentId: number): Promise<number> {
+    // By primary key, the rows lockOwned already holds: no gap locks on the payment_id column.
+    const { affectedRows } = asWriteResult(
+      await this.query(
+        `UPDATE reservations SET status = 'REFUNDED', updated_at = ${DB_NOW}
+          WHERE id IN (?) AND payment_id = ? AND status = 'CONFIRMED'`,
+        [ids, paymentId],
       ),
     );
     return affectedRows;

@@ -23,6 +23,7 @@ const ACCESS_PROBLEMS = [
   ErrorCode.AUTH_TOKEN_INVALID,
   ErrorCode.QUEUE_TOKEN_INVALID,
   ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+  ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
 ];
 
 @ApiTags('reservations')
@@ -52,7 +53,7 @@ export class ReservationController {
     @Body() body: CreateReservationRequest,
   ): Promise<ReservationResponse> {
     return ReservationResponse.from(
-      await this.reservations.holdSeat(pass.userId, body.scheduleId, body.seatId),
+      await this.reservations.holdSeat(pass, body.scheduleId, body.seatId),
     );
   }
 
@@ -64,9 +65,7 @@ export class ReservationController {
     @ActiveQueuePass() pass: QueuePass,
     @Param('reservationId', ParseIdPipe) reservationId: number,
   ): Promise<ReservationResponse> {
-    return ReservationResponse.from(
-      await this.reservations.getReservation(pass.userId, reservationId),
-    );
+    return ReservationResponse.from(await this.reservations.getReservation(pass, reservationId));
   }
 
   @Delete(':reservationId')
@@ -85,6 +84,6 @@ export class ReservationController {
     @ActiveQueuePass() pass: QueuePass,
     @Param('reservationId', ParseIdPipe) reservationId: number,
   ): Promise<ReservationResponse> {
-    return ReservationResponse.from(await this.reservations.cancelHold(pass.userId, reservationId));
+    return ReservationResponse.from(await this.reservations.cancelHold(pass, reservationId));
   }
 }

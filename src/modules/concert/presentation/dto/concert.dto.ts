@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -12,42 +11,14 @@ import {
   IsString,
   Matches,
   Max,
-  MaxDate,
   MaxLength,
   Min,
-  MinDate,
 } from 'class-validator';
 import { Concert, ScheduleSummary, SeatStatus, SeatView } from '../../domain/concert';
 import { MAX_SEAT_COUNT } from '../../domain/schedule-plan';
+import { InDateRange, toDate } from '../../../../common/http/iso-date';
 
 const MAX_PRICE = 10_000_000;
-// The contract's range, inside what DATETIME stores: a zone offset can push 9999-12-31T23:00-05:00
-// past the year 9999, which the database would refuse with a 500.
-const EARLIEST = new Date('2000-01-01T00:00:00.000Z');
-const LATEST = new Date('9999-12-31T23:59:59.999Z');
-function InDateRange(field: string): PropertyDecorator {
-  return applyDecorators(
-    MinDate(EARLIEST, { message: `${field} must not be before 2000` }),
-    MaxDate(LATEST, { message: `${field} must not be after 9999` }),
-  );
-}
-// Strict ISO-8601 with an explicit zone, so "2026-12-01 19:00" cannot silently mean local time.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-// Date.parse rolls 2030-02-31 over into March; a calendar check refuses it instead.
-function isCalendarDate(value: string): boolean {
-  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
-  return (
-    month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
-  );
-}
-const toDate = ({ value }: { value: unknown }) =>
-  typeof value === 'string' &&
-  ISO_INSTANT.test(value) &&
-  isCalendarDate(value) &&
-  !Number.isNaN(Date.parse(value))
-    ? new Date(value)
-    : value;
-
 export class ConcertResponse {
   @ApiProperty({ example: 1 }) id!: number;
   @ApiProperty({ example: 'IU 2026 World Tour' }) title!: string;

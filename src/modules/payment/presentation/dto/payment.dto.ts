@@ -38,6 +38,14 @@ export class PaymentResponse implements PaymentView {
   amount!: number;
   @ApiProperty({ enum: ['COMPLETED', 'REFUNDED'], example: 'COMPLETED' }) status!: PaymentStatus;
   @ApiProperty({ format: 'date-time' }) paidAt!: string;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'When it was refunded; null unless `status` is REFUNDED',
+  })
+  refundedAt!: string | null;
 }
 
 export class PaymentItemResponse {
@@ -65,6 +73,17 @@ export class PaymentItemResponse {
   }
 }
 
+/** A payment as POST /payments/{paymentId}/refund answers it (Swagger's example). */
+export const REFUNDED_PAYMENT_EXAMPLE: PaymentView = {
+  id: 7,
+  userId: '3f9a6b2e-5c1d-4e8f-9a7b-6c5d4e3f2a1b',
+  reservationIds: [42, 43],
+  amount: 110_000,
+  status: 'REFUNDED',
+  paidAt: '2030-04-28T18:03:11.502Z',
+  refundedAt: '2030-04-30T09:12:44.120Z',
+};
+
 /** A payment in the user's list: the POST /payments body plus the receipt lines. */
 export class PaymentWithItemsResponse extends PaymentResponse {
   @ApiProperty({ type: [PaymentItemResponse], description: 'What was bought, by reservation id' })
@@ -78,6 +97,7 @@ export class PaymentWithItemsResponse extends PaymentResponse {
       amount: payment.amount,
       status: payment.status,
       paidAt: payment.paidAt.toISOString(),
+      refundedAt: payment.refundedAt ? payment.refundedAt.toISOString() : null,
       items: payment.items.map((item) => PaymentItemResponse.from(item)),
     };
   }

@@ -13,38 +13,41 @@ export class IssueTokenRequest {
 
 export class QueueTicketResponse {
   @ApiProperty({
-    format: 'uuid',
-    description: 'Opaque; send it as the Queue-Token header. Only its holder can use it.',
+    example: '1.3b241101-e2bb-4255-8caf-4136c566a962',
+    description:
+      'Opaque; send it as the Queue-Token header. Only its holder can use it, and only for its ' +
+      'own concert.',
   })
   token!: string;
 
   @ApiProperty({ format: 'uuid' }) userId!: string;
 
   @ApiProperty({
-    minimum: 0,
+    minimum: 1,
     example: 1,
-    description:
-      'The concert the token was issued for. Until per-concert waiting rooms exist there is one ' +
-      'queue and one token per user: a returning user gets their live token back with the ' +
-      'concert of the request that created it, whatever concertId the new request named. ' +
-      '0 only for a token issued before tokens recorded their concert (gone within one TTL).',
+    description: 'The concert whose waiting room the token belongs to (and which it grants)',
   })
   concertId!: number;
 
   @ApiProperty({ enum: ['WAITING', 'ACTIVE'] }) status!: 'WAITING' | 'ACTIVE';
 
   @ApiProperty({
+    type: Number,
+    nullable: true,
     minimum: 0,
     example: 42,
-    description: '1-based among WAITING users; 0 when ACTIVE',
+    description:
+      "1-based among the room's WAITING users; 0 when ACTIVE; null while a RANDOM_AT_START " +
+      'room has not started (the order is drawn at the start)',
   })
-  position!: number;
+  position!: number | null;
 
   @ApiProperty({
     minimum: 0,
     example: 12,
     description:
-      'From the position and the admission rate actually achieved over the last minute; 0 when ACTIVE',
+      'From the position and the admission rate actually achieved over the last minute (plus ' +
+      'the time until the start, before it); 0 when ACTIVE',
   })
   estimatedWaitSeconds!: number;
 
@@ -57,16 +60,23 @@ export class QueueTicketResponse {
   activeUntil!: string | null;
 
   @ApiProperty({
-    type: Number,
-    nullable: true,
     minimum: 1,
+    maximum: 60,
     example: 3,
     description:
-      'Poll hint: seconds to wait before the next GET /queue/status (also sent as the ' +
-      '`Retry-After` header). 1 s near the front, longer further back, always short enough ' +
-      'that following it keeps the entry from being dropped as idle. Null when ACTIVE.',
+      'Seconds to wait before asking again (also sent as `Retry-After`): 1 s near the front, ' +
+      'longer further back, the time left before a start, and always short enough that ' +
+      'following it keeps the entry from being dropped as idle.',
   })
-  pollAfterSeconds!: number | null;
+  pollAfterSeconds!: number;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "The room's admission start, or null when it has none",
+  })
+  admissionStartsAt!: string | null;
 
   static from(ticket: QueueTicket): QueueTicketResponse {
     return {
@@ -78,6 +88,7 @@ export class QueueTicketResponse {
       estimatedWaitSeconds: ticket.estimatedWaitSeconds,
       activeUntil: ticket.activeUntil?.toISOString() ?? null,
       pollAfterSeconds: ticket.pollAfterSeconds,
+      admissionStartsAt: ticket.admissionStartsAt?.toISOString() ?? null,
     };
   }
 }

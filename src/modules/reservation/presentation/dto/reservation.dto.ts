@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
+import { toReservationView } from '../../application/reservation.view';
 import { Reservation, ReservationStatus } from '../../domain/reservation';
 
 const MAX_ID = 2_147_483_647;
@@ -27,26 +28,24 @@ export class ReservationResponse {
   @ApiProperty({ example: 50000, description: 'KRW, the seat price when the hold was taken' })
   price!: number;
   @ApiProperty({
-    enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED'],
-    description: 'A hold past expiresAt reads EXPIRED at once, before any job has run',
+    enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED', 'REFUNDED'],
+    description:
+      'A hold past expiresAt reads EXPIRED at once, before any job has run; REFUNDED once its ' +
+      'payment was refunded',
   })
   status!: ReservationStatus;
   @ApiProperty({ format: 'date-time', description: 'When the hold ends unless paid' })
   expiresAt!: string;
-  @ApiProperty({ nullable: true, type: Number, example: null, description: 'Set once CONFIRMED' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: null,
+    description: 'Set once CONFIRMED (kept when REFUNDED)',
+  })
   paymentId!: number | null;
 
+  /** The same view the reservation events carry as `data`. */
   static from(reservation: Reservation): ReservationResponse {
-    return {
-      id: reservation.id,
-      userId: reservation.userId,
-      scheduleId: reservation.scheduleId,
-      seatId: reservation.seatId,
-      seatNumber: reservation.seatNumber,
-      price: reservation.price,
-      status: reservation.status,
-      expiresAt: reservation.expiresAt.toISOString(),
-      paymentId: reservation.paymentId,
-    };
+    return toReservationView(reservation);
   }
 }
