@@ -27,7 +27,16 @@ export function loadQueueCode() {
     const { QueueRedisRepository } = require(
       `${dist}modules/queue/infrastructure/queue.redis-repository.js`,
     );
-    return { QueueService, QueueRedisRepository };
+    // Since waiting rooms, the service reads each room's settings through WaitingRoomService;
+    // the baseline has no MySQL, so every room runs with the environment defaults (as a room
+    // never configured does in the service).
+    let WaitingRoomService;
+    try {
+      ({ WaitingRoomService } = require(`${dist}modules/queue/domain/waiting-room.service.js`));
+    } catch {
+      WaitingRoomService = undefined;
+    }
+    return { QueueService, QueueRedisRepository, WaitingRoomService };
   } catch (error) {
     return { missing: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
@@ -55,7 +64,11 @@ export async function startBaseline(port) {
     activeTtlSeconds: intFromEnv('QUEUE_ACTIVE_TTL_SECONDS', 600),
     waitingIdleSeconds: intFromEnv('QUEUE_WAITING_IDLE_SECONDS', 120),
   };
-  const queue = new code.QueueService(new code.QueueRedisRepository(redis), config);
+  const store = new code.QueueRedisRepository(redis);
+  const noStoredSettings = { findStored: async () => new Map(), save: async () => undefined };
+  const queue = code.WaitingRoomService
+    ? new code.QueueService(store, new code.WaitingRoomService(noStoredSettings, config))
+    : new code.QueueService(store, config);
 
   const app = Fastify({ logger: false });
   app.get('/health', async () => ({ status: 'ok' }));

@@ -20,6 +20,7 @@ import * as prettier from 'prettier';
 import { renderChart } from './chart.mjs';
 import { nginxBinary, startFrontProxy, UPSTREAM_MAX_CONNS } from './front-proxy.mjs';
 import { summaryLines as authSummaryLines } from './auth.mjs';
+import { summaryLines as eventsSummaryLines } from './events.mjs';
 import {
   APP_ROOT,
   BENCH_DB_NAME,
@@ -37,7 +38,7 @@ import {
 } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['queue', 'reserve', 'pay', 'charge', 'auth'];
+const SCENARIOS = ['queue', 'reserve', 'pay', 'charge', 'auth', 'events'];
 
 // Targets from issue 6 for this 2-core machine, one instance, generator on the same box.
 const TARGETS = {
@@ -576,6 +577,14 @@ function resultsMarkdown(results) {
       '',
     );
   }
+  if (results.events) {
+    parts.push(
+      'Booking events (scenario `events`, same run; docs/events.md):',
+      '',
+      ...eventsSummaryLines(results.events).map((line) => `- ${line}.`),
+      '',
+    );
+  }
   parts.push(
     markdownTable(
       ['target', 'wanted', 'measured', 'met'],
@@ -659,6 +668,7 @@ async function main() {
     auth: summaries.auth
       ? { ...summaries.auth, share: bearerShares(rows, summaries.auth) }
       : undefined,
+    events: summaries.events,
     targets: judgeTargets(
       rows.filter((r) => r.scenario !== 'baseline'),
       comparison,
@@ -690,6 +700,10 @@ async function main() {
         `bearer check share, ${s.scenario}: ${s.name}: ${s.percent}% of ${s.apiCpuUs} µs API CPU per request`,
       );
     }
+  }
+  if (results.events) {
+    console.log('');
+    for (const line of eventsSummaryLines(results.events)) console.log(line);
   }
   for (const note of notes) console.log(`note: ${note}`);
   if (!args['no-docs']) await updateDocs(results);

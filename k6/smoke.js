@@ -6,7 +6,7 @@
 // The user signs up and logs in through the API (add -e AUTH_JWT_SECRET=... to also check that a
 // token signed with the shared secret is accepted). Needs the admission job running
 // (QUEUE_ADMIT_PER_SECOND > 0) so the queue token turns ACTIVE.
-import { check, fail, group } from 'k6';
+import { check, fail, group, sleep } from 'k6';
 import * as api from './lib/api.js';
 import { mintToken, newRunId, SELF_SIGNING } from './lib/auth.js';
 
@@ -115,10 +115,21 @@ export default function smoke({ concertId, scheduleId, runId }) {
       'issue for an unknown concert',
     );
     const first = api.issueToken(auth, concertId);
+    check(first, {
+      'issue: 201, pollAfterSeconds 1..60 = Retry-After': (r) =>
+        r.status === 201 && api.isValidStatusAnswer(r, concertId),
+    });
     const again = api.issueToken(auth, concertId);
     check(again, {
       'issue again: same token back': (r) =>
         r.status === 200 && api.json(r).token === api.json(first).token,
+    });
+    // A waiting client asks again only when told: after the answer's pollAfterSeconds (an
+    // ACTIVE one has nothing to wait for, and its hint can be a minute).
+    if (api.json(again).status === 'WAITING') sleep(api.pollAfterSeconds(again));
+    check(api.queueStatus(api.json(first).token), {
+      'status: 200, same shape (position may be null)': (r) =>
+        r.status === 200 && api.isValidStatusAnswer(r, concertId),
     });
     const entered = api.enterQueue(auth, concertId, 60);
     if (!entered) fail('token never became ACTIVE: is the admission job running?');

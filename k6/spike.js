@@ -1,7 +1,10 @@
 // A sudden on-sale burst: arrivals jump from a trickle to SPIKE_RATE tokens a second within
-// seconds. Each arrival takes a token and polls once. The service must stay responsive: every
-// answer is a contract success, or 429 RATE_LIMITED / 503 SERVICE_UNAVAILABLE with Retry-After
-// (load shedding), and none takes long (no hangs).
+// seconds. Each arrival is a fan (re-)joining the room (POST /queue/tokens, round robin over USERS
+// accounts); the fan then polls GET /queue/status once, when the answer's `pollAfterSeconds` have
+// passed, as a well-behaved client does — unless they joined again before that (a re-join is a
+// poll too, with a fresh hint), so the polls never outrun what USERS fans following the hints send.
+// The service must stay responsive: every answer is a contract success, or 429 RATE_LIMITED /
+// 503 SERVICE_UNAVAILABLE with Retry-After (load shedding), and none takes long (no hangs).
 //
 //   k6 run -e BASE_URL=http://localhost:3000 -e ADMIN_API_KEY=... -e AUTH_JWT_SECRET=... \
 //          -e USERS=5000 -e SPIKE_RATE=3000 k6/spike.js
@@ -55,7 +58,11 @@ export function setup() {
   return { concertId: concert.id, users: api.createUsers(USERS, 0, newRunId(), 'k6 spike user') };
 }
 
-function judge(response, okStatuses, label) {
+/**
+ * `okStatuses` are the successes; `problems` maps further statuses to the one contract code they
+ * may carry (e.g. 401 QUEUE_TOKEN_INVALID for a token dropped as idle).
+ */
+function judge(response, okStatuses, label, problems = {}) {
   if (okStatuses.includes(response.status)) {
     unexpected.add(false);
     return true;
@@ -65,17 +72,62 @@ function judge(response, okStatuses, label) {
     unexpected.add(false);
     return false;
   }
+  if (
+    problems[response.status] !== undefined &&
+    api.codeOf(response) === problems[response.status]
+  ) {
+    unexpected.add(false);
+    return false;
+  }
   unexpected.add(true);
   check(response, { [`${label}: contract answer`]: () => false });
   return false;
 }
 
+// Polls this VU still owes (each VU is its own JS runtime): { token, dueAt, arrival }.
+const pending = [];
+const MAX_PENDING = 1000;
+// A burst of due polls is spread over the next arrivals (late is allowed; early never).
+const MAX_POLLS_PER_ARRIVAL = 4;
+
+/** Sends the polls that are due, drops those whose fan has joined again since. */
+function pollDue(arrival, usersCount) {
+  const now = Date.now();
+  let polled = 0;
+  for (let i = 0; i < pending.length;) {
+    const owed = pending[i];
+    // The same account arrives every `usersCount` arrivals: that re-join was this fan's poll.
+    if (arrival - owed.arrival >= usersCount) {
+      pending.splice(i, 1);
+    } else if (owed.dueAt <= now && polled < MAX_POLLS_PER_ARRIVAL) {
+      pending.splice(i, 1);
+      polled++;
+      // 401: the entry was dropped as idle (it may have waited on this VU past the idle limit).
+      judge(api.queueStatus(owed.token), [200], 'poll', { 401: 'QUEUE_TOKEN_INVALID' });
+    } else {
+      i++;
+    }
+  }
+}
+
 export default function arrival({ concertId, users }) {
-  const user = users[exec.scenario.iterationInTest % users.length];
+  const index = exec.scenario.iterationInTest;
+  pollDue(index, users.length);
+  const user = users[index % users.length];
   const issued = api.issueToken(accessTokenOf(user), concertId);
   if (!judge(issued, [200, 201], 'issue')) return;
   const entry = api.json(issued);
   check(entry, { 'issue: has a token': (e) => e !== undefined && typeof e.token === 'string' });
-  const polled = api.queueStatus(entry.token);
-  judge(polled, [200], 'poll');
+  check(issued, {
+    'issue: pollAfterSeconds 1..60 = Retry-After (position may be null)': (r) =>
+      api.isValidStatusAnswer(r, concertId),
+  });
+  if (entry === undefined || typeof entry.token !== 'string' || pending.length >= MAX_PENDING) {
+    return;
+  }
+  pending.push({
+    token: entry.token,
+    dueAt: Date.now() + api.pollAfterSeconds(issued) * 1000,
+    arrival: index,
+  });
 }

@@ -93,6 +93,22 @@ export function createOpenSchedule(concertId, { seatCount = 50, price = 50000 } 
   return body(response);
 }
 
+/**
+ * PUT /admin/concerts/{id}/waiting-room: the room's settings (fields left out take the service's
+ * QUEUE_* defaults). Returns the effective settings.
+ */
+export function configureWaitingRoom(concertId, settings) {
+  const response = http.put(
+    `${BASE_URL}/admin/concerts/${concertId}/waiting-room`,
+    JSON.stringify(settings),
+    jsonParams('PUT /admin/concerts/{id}/waiting-room', { 'X-Admin-Key': ADMIN_KEY }),
+  );
+  if (response.status !== 200) {
+    throw new Error(`configure waiting room: ${response.status} ${response.body}`);
+  }
+  return body(response);
+}
+
 // ---- accounts ----
 
 /** The password of every user the scripts sign up (8..128 characters). */
@@ -264,10 +280,66 @@ export function queueStatus(token) {
   );
 }
 
+/** The contract's bounds of `pollAfterSeconds`. */
+export const POLL_AFTER_MIN_SECONDS = 1;
+export const POLL_AFTER_MAX_SECONDS = 60;
+
 /**
- * Issues a token and polls until it is ACTIVE, sleeping as a well-behaved client would (the
- * server's `pollAfterSeconds`, else about a second, at most 2 s). Returns { token, waitedMs } or
- * undefined.
+ * When to ask again, as the server says: the `pollAfterSeconds` of a status answer (POST
+ * /queue/tokens, GET /queue/status), else its `Retry-After` (a 429/503 carries one too), else
+ * 1 s. Kept within the contract's 1..60 s, so a broken answer cannot park a VU for hours.
+ */
+export function pollAfterSeconds(response) {
+  const parsed = body(response);
+  let hint = parsed && parsed.pollAfterSeconds;
+  if (typeof hint !== 'number' || !Number.isFinite(hint)) {
+    hint = Number(response.headers['Retry-After']);
+    if (!Number.isFinite(hint)) hint = POLL_AFTER_MIN_SECONDS;
+  }
+  return Math.min(Math.max(hint, POLL_AFTER_MIN_SECONDS), POLL_AFTER_MAX_SECONDS);
+}
+
+/**
+ * A status answer as the contract words it: `{ token, userId, concertId, status, position,
+ * estimatedWaitSeconds, activeUntil, pollAfterSeconds, admissionStartsAt }`. `position` is 0 when
+ * ACTIVE, 1-based while WAITING, and null while a RANDOM_AT_START room has not started (the order
+ * is drawn at the start); `pollAfterSeconds` is an integer 1..60, also sent as `Retry-After`.
+ */
+export function isValidTicket(entry, concertId) {
+  if (!entry || typeof entry.token !== 'string' || typeof entry.userId !== 'string') return false;
+  if (concertId !== undefined && entry.concertId !== concertId) return false;
+  const hint = entry.pollAfterSeconds;
+  if (!Number.isInteger(hint) || hint < POLL_AFTER_MIN_SECONDS || hint > POLL_AFTER_MAX_SECONDS) {
+    return false;
+  }
+  if (entry.admissionStartsAt !== null && typeof entry.admissionStartsAt !== 'string') return false;
+  if (!Number.isInteger(entry.estimatedWaitSeconds) || entry.estimatedWaitSeconds < 0) return false;
+  if (entry.status === 'ACTIVE') {
+    return entry.position === 0 && typeof entry.activeUntil === 'string';
+  }
+  return (
+    entry.status === 'WAITING' &&
+    entry.activeUntil === null &&
+    (entry.position === null || (Number.isInteger(entry.position) && entry.position >= 1))
+  );
+}
+
+/** A 200/201 status answer whose `Retry-After` header repeats its `pollAfterSeconds`. */
+export function isValidStatusAnswer(response, concertId) {
+  const entry = body(response);
+  return (
+    (response.status === 200 || response.status === 201) &&
+    isValidTicket(entry, concertId) &&
+    String(response.headers['Retry-After']) === String(entry.pollAfterSeconds)
+  );
+}
+
+/**
+ * Issues a token and polls until it is ACTIVE, as a well-behaved client does: it sleeps exactly
+ * the server's `pollAfterSeconds` between polls (never a timer of its own), waits out a 429/503's
+ * `Retry-After`, and does not care about `position` (null before a RANDOM_AT_START room starts).
+ * Gives up once `maxWaitSeconds` have passed (checked after each poll, so a give-up can come up to
+ * one hint late, but never polls earlier than told). Returns { token, waitedMs } or undefined.
  */
 export function enterQueue(auth, concertId, maxWaitSeconds = 120) {
   const issued = issueToken(auth, concertId);
@@ -276,11 +348,14 @@ export function enterQueue(auth, concertId, maxWaitSeconds = 120) {
   }
   const started = Date.now();
   let entry = body(issued);
+  let last = issued;
   while (entry && entry.status !== 'ACTIVE') {
     if (Date.now() - started > maxWaitSeconds * 1000) return undefined;
-    const hint = entry.pollAfterSeconds || entry.estimatedWaitSeconds || 1;
-    sleep(Math.min(Math.max(hint, 0.5), 2));
+    sleep(pollAfterSeconds(last));
     const polled = queueStatus(entry.token);
+    last = polled;
+    // Shed under load (429 RATE_LIMITED, 503 SERVICE_UNAVAILABLE): wait its Retry-After, retry.
+    if (isValidShed(polled)) continue;
     if (!check(polled, { 'poll status: 200': (r) => r.status === 200 })) return undefined;
     entry = body(polled);
   }

@@ -32,3 +32,17 @@ export function floatEnv(name, fallback) {
 
 // Lifetime of self-signed tokens: longer than any run, so no VU needs a fresh one mid-test.
 export const MINTED_TOKEN_TTL_SECONDS = intEnv('MINTED_TOKEN_TTL_SECONDS', 6 * 3600);
+
+const DURATION_UNITS = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds in a k6 duration string (`90s`, `2m`, `1m30s`, `500ms`); a typo fails the run. */
+export function durationSeconds(text) {
+  const parts = String(text).match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g);
+  if (!parts || parts.join('') !== String(text)) {
+    throw new Error(`"${text}" is not a k6 duration such as 60s, 2m or 1m30s`);
+  }
+  return parts.reduce((total, part) => {
+    const [, value, unit] = part.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/);
+    return total + Number(value) * DURATION_UNITS[unit];
+  }, 0);
+}

@@ -178,6 +178,18 @@ describe('invariant audit (integration)', () => {
     );
   });
 
+  it('should report a payment without any reservation', async () => {
+    const { insertId } = await sql<{ insertId: number }>(
+      app,
+      `INSERT INTO payments (user_id, amount, status, paid_at, created_at)
+       VALUES (?, 1000, 'COMPLETED', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+      [fans[3].userId],
+    );
+    await planted([], [`DELETE FROM payments WHERE id = ${insertId}`], () =>
+      expectOnlyViolation('payment_amount_differs_from_reservations', 1, [insertId]),
+    );
+  });
+
   it('should report a seat HELD 11 s past its hold end, but not one 3 s past', async () => {
     const [{ hold }] = await sql<{ hold: Date }[]>(
       app,

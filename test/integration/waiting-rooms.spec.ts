@@ -192,6 +192,37 @@ describe('waiting rooms (integration)', () => {
     );
   });
 
+  it('should export waiting, active and admissions per room, with a series per concert', async () => {
+    const [big, small] = [(await createConcert(apps[0])).id, (await createConcert(apps[0])).id];
+    await configure(small, { maxActiveUsers: 1 });
+    const users = await insertUsers(apps[0], 6);
+    for (const userId of users.slice(0, 4)) await join(apps[0], userId, big);
+    for (const userId of users.slice(4)) await join(apps[1], userId, small);
+    await Promise.all(apps.map((app) => runAdmission(app)));
+
+    const raw = await Promise.all(
+      apps.map((app) => app.inject({ method: 'GET', url: '/metrics' })),
+    );
+    const value = (text: string, metric: string, concertId: number) =>
+      Number(
+        new RegExp(`^${metric}\\{concert_id="${concertId}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN,
+      );
+    for (const { body } of raw) {
+      expect(value(body, 'queue_room_active_users', big)).toBe(4);
+      expect(value(body, 'queue_room_waiting_users', big)).toBe(0);
+      expect(value(body, 'queue_room_active_users', small)).toBe(1);
+      expect(value(body, 'queue_room_waiting_users', small)).toBe(1);
+    }
+    // Each admission is counted once, by the instance that made it.
+    const admissions = (concertId: number) =>
+      raw.reduce(
+        (sum, { body }) => sum + (value(body, 'queue_room_admissions_total', concertId) || 0),
+        0,
+      );
+    expect(admissions(big)).toBe(4);
+    expect(admissions(small)).toBe(1);
+  });
+
   it('should refuse joins before opensAt with 409 WAITING_ROOM_NOT_OPEN and admit nobody before admissionStartsAt', async () => {
     const concertId = (await createConcert(apps[0])).id;
     const opensAt = new Date(Date.now() + 1500);

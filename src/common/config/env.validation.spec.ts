@@ -80,4 +80,25 @@ describe('validateEnvironment', () => {
       validateEnvironment({ ...REQUIRED, AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json' }),
     ).toThrow(/AUTH_JWKS_ISSUER/);
   });
+
+  it('should leave the relay off and keep the events for 168 h by default', () => {
+    const env = validateEnvironment({ ...REQUIRED });
+    expect(env.EVENTS_AMQP_URL).toBeUndefined();
+    expect(env).toMatchObject({
+      EVENTS_EXCHANGE: 'concert-booking.events',
+      EVENTS_RETENTION_HOURS: 168,
+      EVENTS_OUTBOX: 'on',
+    });
+  });
+
+  it('should refuse an EVENTS_AMQP_URL that is not amqp(s) without printing it', () => {
+    let message = '';
+    try {
+      validateEnvironment({ ...REQUIRED, EVENTS_AMQP_URL: 'http://relay:hunter2@broker:5672' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/EVENTS_AMQP_URL[\s\S]*amqp:\/\//);
+    expect(message).not.toContain('hunter2');
+  });
 });

@@ -69,6 +69,7 @@ export class AmqpEventPublisher {
    */
   async publish(events: readonly StoredEvent[], timeoutMs: number): Promise<PublishOutcome> {
     const channel = this.channel;
+    if (events.length === 0) return { confirmed: 0 };
     if (!channel) return { confirmed: 0, error: new Error('not connected to the broker') };
     const outcomes: (true | Error | undefined)[] = new Array<true | Error | undefined>(
       events.length,
@@ -81,8 +82,17 @@ export class AmqpEventPublisher {
       outcomes[index] = error ? toError(error) : true;
       if (++settled === events.length) allSettled();
     };
+    // One deadline for the whole burst, the waits for a full socket buffer included.
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        expired = true;
+        resolve();
+      }, timeoutMs);
+    });
 
-    for (let index = 0; index < events.length; index++) {
+    for (let index = 0; index < events.length && !expired; index++) {
       const event = events[index];
       try {
         const accepted = channel.publish(
@@ -100,7 +110,7 @@ export class AmqpEventPublisher {
           (error: unknown) => settle(index, error),
         );
         // The socket's buffer is full: wait for it to drain rather than buffer the whole burst.
-        if (!accepted) await drainOrClose(channel);
+        if (!accepted) await drainOrClose(channel, deadline);
       } catch (error) {
         // The channel closed under us; amqplib fails the callbacks of what it had already sent.
         for (let rest = index; rest < events.length; rest++) settle(rest, error);
@@ -108,9 +118,7 @@ export class AmqpEventPublisher {
       }
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([done, timedOut]);
+    await Promise.race([done, deadline]);
     clearTimeout(timer);
 
     let confirmed = 0;
@@ -139,10 +147,14 @@ export class AmqpEventPublisher {
   }
 }
 
-async function drainOrClose(channel: ConfirmChannel): Promise<void> {
+async function drainOrClose(channel: ConfirmChannel, deadline: Promise<void>): Promise<void> {
   const stop = new AbortController();
   const { signal } = stop;
-  await Promise.race([once(channel, 'drain', { signal }), once(channel, 'close', { signal })]);
+  await Promise.race([
+    once(channel, 'drain', { signal }),
+    once(channel, 'close', { signal }),
+    deadline,
+  ]);
   stop.abort();
 }
 

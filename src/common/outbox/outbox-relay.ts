@@ -105,6 +105,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const claimed = await this.claimSome(shuffled(pending));
     if (claimed.length === 0) return { sent: [] };
     const events = await this.store.unsentIn(claimed, RELAY_EVENTS_PER_PARTITION);
+    // Another relay drained them between the look and the claim.
+    if (events.length === 0) return { sent: [] };
     const outcome: PublishOutcome = await publisher.publish(events, RELAY_CONFIRM_TIMEOUT_MS);
     // A prefix in commit order is a prefix of every subject: marking it keeps the order whole.
     const sent = events.slice(0, outcome.confirmed);

@@ -47,7 +47,7 @@ export class QueueService {
   /** A status poll: keeps a WAITING entry alive and says where it stands. */
   async status(rawToken: unknown): Promise<QueueTicket> {
     const { token, concertId } = parseQueueToken(rawToken);
-    const room = await this.rooms.settingsOf(concertId);
+    const room = this.rooms.cached(concertId) ?? (await this.rooms.settingsOf(concertId));
     const entry = await this.store.poll(token, room);
     if (!entry) throw invalidToken();
     return ticketFor(room, entry);
@@ -75,7 +75,7 @@ export class QueueService {
    */
   async authorizeActive(rawToken: unknown, callerId: string): Promise<ActivePass> {
     const { token, concertId } = parseQueueToken(rawToken);
-    const room = await this.rooms.settingsOf(concertId);
+    const room = this.rooms.cached(concertId) ?? (await this.rooms.settingsOf(concertId));
     const holder = await this.store.inspect(token, room);
     if (!holder || holder.userId !== callerId) throw invalidToken();
     if (holder.status === 'WAITING') {
@@ -155,6 +155,14 @@ export class QueueService {
   }
 }
 
+// One policy per settings object: a room's settings object only changes when its settings do.
+const policies = new WeakMap<RoomSettings, AdmissionPolicy>();
+
 function ticketFor(room: RoomSettings, entry: QueueEntry): QueueTicket {
-  return new AdmissionPolicy(room).ticketFor(entry);
+  let policy = policies.get(room);
+  if (!policy) {
+    policy = new AdmissionPolicy(room);
+    policies.set(room, policy);
+  }
+  return policy.ticketFor(entry);
 }

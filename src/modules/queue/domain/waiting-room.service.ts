@@ -21,8 +21,10 @@ import { WaitingRoomRepository } from './waiting-room.repository';
 @Injectable()
 export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WaitingRoomService.name);
-  /** Insertion order doubles as recency: a read re-inserts, the oldest entry is evicted. */
+  /** What MySQL said per room; insertion order decides eviction (the oldest first). */
   private readonly known = new Map<number, StoredRoomSettings>();
+  /** The effective settings per known room, rebuilt only when its stored settings change. */
+  private readonly effective = new Map<number, RoomSettings>();
   private readonly loader = new BatchedLoader<number, StoredRoomSettings>((ids) =>
     this.rooms.findStored(ids),
   );
@@ -44,25 +46,27 @@ export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.refreshTimer);
   }
 
+  /**
+   * The settings of a room this instance already knows, without a promise: the status poll, the
+   * hottest path, takes them from here.
+   */
+  cached(concertId: number): RoomSettings | undefined {
+    return this.effective.get(concertId);
+  }
+
   /** The room's settings; the first lookup of a room on this instance reads MySQL (batched). */
   async settingsOf(concertId: number): Promise<RoomSettings> {
-    let stored = this.known.get(concertId);
-    if (stored) {
-      this.known.delete(concertId);
-    } else {
-      stored = (await this.loader.load(concertId)) ?? UNCONFIGURED_ROOM;
-    }
-    this.remember(concertId, stored);
-    return effectiveRoomSettings(concertId, stored, this.defaults);
+    const known = this.effective.get(concertId);
+    if (known) return known;
+    const stored = (await this.loader.load(concertId)) ?? UNCONFIGURED_ROOM;
+    return this.effective.get(concertId) ?? this.remember(concertId, stored);
   }
 
   /** Replaces the room's settings (PUT semantics) and applies them on this instance at once. */
   async configure(concertId: number, stored: StoredRoomSettings): Promise<RoomSettings> {
     assertCoherentSchedule(stored);
     await this.rooms.save(concertId, stored);
-    this.known.delete(concertId);
-    this.remember(concertId, stored);
-    return effectiveRoomSettings(concertId, stored, this.defaults);
+    return this.remember(concertId, stored);
   }
 
   /** Re-reads every known room; exposed so tests need not wait for the timer. */
@@ -74,7 +78,7 @@ export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
       const fresh = await this.rooms.findStored(ids);
       for (const id of ids) {
         // A room evicted meanwhile stays evicted; the rest take what MySQL says now.
-        if (this.known.has(id)) this.known.set(id, fresh.get(id) ?? UNCONFIGURED_ROOM);
+        if (this.known.has(id)) this.update(id, fresh.get(id) ?? UNCONFIGURED_ROOM);
       }
       if (this.refreshFailing) this.logger.log('room settings refresh recovered');
       this.refreshFailing = false;
@@ -91,10 +95,39 @@ export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private remember(concertId: number, stored: StoredRoomSettings): void {
-    this.known.set(concertId, stored);
-    if (this.known.size > SETTINGS_CACHE_MAX_ROOMS) {
-      this.known.delete(this.known.keys().next().value as number);
+  private remember(concertId: number, stored: StoredRoomSettings): RoomSettings {
+    if (!this.known.has(concertId) && this.known.size >= SETTINGS_CACHE_MAX_ROOMS) {
+      const oldest = this.known.keys().next().value as number;
+      this.known.delete(oldest);
+      this.effective.delete(oldest);
     }
+    return this.update(concertId, stored);
   }
+
+  private update(concertId: number, stored: StoredRoomSettings): RoomSettings {
+    const current = this.effective.get(concertId);
+    if (current && this.known.get(concertId) === stored) return current;
+    if (current && sameStored(this.known.get(concertId), stored)) {
+      this.known.set(concertId, stored);
+      return current;
+    }
+    const settings = effectiveRoomSettings(concertId, stored, this.defaults);
+    this.known.set(concertId, stored);
+    this.effective.set(concertId, settings);
+    return settings;
+  }
+}
+
+/** Whether a refresh changed anything (so unchanged rooms keep their settings object). */
+function sameStored(a: StoredRoomSettings | undefined, b: StoredRoomSettings): boolean {
+  if (!a) return false;
+  return (
+    a.maxActiveUsers === b.maxActiveUsers &&
+    a.admitPerSecond === b.admitPerSecond &&
+    a.activeTtlSeconds === b.activeTtlSeconds &&
+    a.waitingIdleSeconds === b.waitingIdleSeconds &&
+    a.opensAt?.getTime() === b.opensAt?.getTime() &&
+    a.admissionStartsAt?.getTime() === b.admissionStartsAt?.getTime() &&
+    a.order === b.order
+  );
 }

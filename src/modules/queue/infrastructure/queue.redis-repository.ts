@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { QueueEntry, RoomTick } from '../domain/queue-entry';
 import { QueueRepository, TokenHolder } from '../domain/queue.repository';
-import { roomSchedule, RoomSettings, RoomStats } from '../domain/waiting-room';
+import { RoomSchedule, roomSchedule, RoomSettings, RoomStats } from '../domain/waiting-room';
 import { ADMISSION_WINDOW_SECONDS, ROOM_REGISTRY_KEY, roomKeys } from '../queue.constants';
 import { QUEUE_SCRIPTS, ROOM_KEY_ORDER } from './queue.scripts';
 
@@ -12,10 +12,29 @@ type QueueScriptName = keyof typeof QUEUE_SCRIPTS;
 
 const WINDOW_MS = ADMISSION_WINDOW_SECONDS * 1000;
 
+// Built once per room: the status poll is the hot path, and the names never change.
+const keyLists = new Map<number, string[]>();
+const schedules = new WeakMap<RoomSettings, RoomSchedule>();
+
 /** The room's keys in the order every room script expects them. */
 function roomKeyList(concertId: number): string[] {
-  const keys = roomKeys(concertId);
-  return ROOM_KEY_ORDER.map((name) => keys[name]);
+  let list = keyLists.get(concertId);
+  if (!list) {
+    const keys = roomKeys(concertId);
+    list = ROOM_KEY_ORDER.map((name) => keys[name]);
+    if (keyLists.size >= 10_000) keyLists.clear();
+    keyLists.set(concertId, list);
+  }
+  return list;
+}
+
+function scheduleOf(room: RoomSettings): RoomSchedule {
+  let schedule = schedules.get(room);
+  if (!schedule) {
+    schedule = roomSchedule(room);
+    schedules.set(room, schedule);
+  }
+  return schedule;
 }
 
 /**
@@ -56,7 +75,7 @@ export class QueueRedisRepository extends QueueRepository {
       token,
       room.waitingIdleSeconds * 1000,
       WINDOW_MS,
-      roomSchedule(room).shuffleAtMs,
+      scheduleOf(room).shuffleAtMs,
     ]);
     return toEntry(reply as Reply, room.concertId);
   }
@@ -66,7 +85,7 @@ export class QueueRedisRepository extends QueueRepository {
     const replies = (await this.call('queuePollMany', roomKeyList(room.concertId), [
       room.waitingIdleSeconds * 1000,
       WINDOW_MS,
-      roomSchedule(room).shuffleAtMs,
+      scheduleOf(room).shuffleAtMs,
       ...tokens,
     ])) as Reply[];
     return replies.map((reply) => toEntry(reply, room.concertId));
@@ -82,7 +101,7 @@ export class QueueRedisRepository extends QueueRepository {
   }
 
   async tick(room: RoomSettings, limit: number): Promise<RoomTick> {
-    const schedule = roomSchedule(room);
+    const schedule = scheduleOf(room);
     const reply = (await this.call('queueTick', roomKeyList(room.concertId), [
       room.maxActiveUsers,
       room.admitPerSecond,
@@ -152,7 +171,7 @@ export class QueueRedisRepository extends QueueRepository {
     sortKey: number,
     room: RoomSettings,
   ): Promise<Reply> {
-    const schedule = roomSchedule(room);
+    const schedule = scheduleOf(room);
     return (await this.call('queueJoin', roomKeyList(room.concertId), [
       userId,
       token,
