@@ -21,6 +21,7 @@ import { renderChart } from './chart.mjs';
 import { nginxBinary, startFrontProxy, UPSTREAM_MAX_CONNS } from './front-proxy.mjs';
 import { summaryLines as authSummaryLines } from './auth.mjs';
 import { summaryLines as eventsSummaryLines } from './events.mjs';
+import { summaryLines as sseSummaryLines } from './sse.mjs';
 import {
   APP_ROOT,
   BENCH_DB_NAME,
@@ -38,7 +39,7 @@ import {
 } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['queue', 'reserve', 'pay', 'charge', 'auth', 'events'];
+const SCENARIOS = ['queue', 'reserve', 'pay', 'charge', 'auth', 'events', 'sse'];
 
 // Targets from issue 6 for this 2-core machine, one instance, generator on the same box.
 const TARGETS = {
@@ -354,6 +355,20 @@ async function runScenarios(rows) {
       continue;
     }
     const scenario = await import(file.href);
+    if (scenario.ownServers) {
+      // Starts and measures its own servers (the event streams need a server of their own).
+      log(`scenario ${name}: its own servers`);
+      try {
+        const produced = await scenario.run({ duration });
+        if (produced.summary) summaries[name] = produced.summary;
+      } catch (error) {
+        notes.push(
+          `scenario \`${name}\` failed: ${error instanceof Error ? error.message : error}`,
+        );
+        log(`scenario ${name} failed: ${error instanceof Error ? error.stack : error}`);
+      }
+      continue;
+    }
     const env = {
       ...SCENARIO_SERVER_ENV,
       ...(scenario.serverEnv ?? {}),
@@ -585,6 +600,14 @@ function resultsMarkdown(results) {
       '',
     );
   }
+  if (results.sse) {
+    parts.push(
+      'Event streams (scenario `sse`, same run; docs/queue.md, "Event streams"):',
+      '',
+      ...sseSummaryLines(results.sse).map((line) => `- ${line}.`),
+      '',
+    );
+  }
   parts.push(
     markdownTable(
       ['target', 'wanted', 'measured', 'met'],
@@ -669,6 +692,7 @@ async function main() {
       ? { ...summaries.auth, share: bearerShares(rows, summaries.auth) }
       : undefined,
     events: summaries.events,
+    sse: summaries.sse,
     targets: judgeTargets(
       rows.filter((r) => r.scenario !== 'baseline'),
       comparison,
@@ -704,6 +728,10 @@ async function main() {
   if (results.events) {
     console.log('');
     for (const line of eventsSummaryLines(results.events)) console.log(line);
+  }
+  if (results.sse) {
+    console.log('\nEvent streams:');
+    for (const line of sseSummaryLines(results.sse)) console.log(line);
   }
   for (const note of notes) console.log(`note: ${note}`);
   if (!args['no-docs']) await updateDocs(results);

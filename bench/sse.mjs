@@ -1,7 +1,7 @@
 // Event streams (GET /queue/events) at scale on one instance: what an open stream costs while
 // nothing happens, and how fast an admission reaches its stream.
 //
-//   node bench/sse.mjs [--streams 5000] [--idle 10]
+//   node bench/sse.mjs [--streams 5000] [--idle 10]      (also the `sse` scenario of npm run bench)
 //
 // Two built servers (both running the admission job, as every instance does), one room; the
 // streams all go to the measured one. One holder is admitted first and the
@@ -77,12 +77,8 @@ function openStream(url, token, agent, onAdmitted) {
   });
 }
 
-function printRows(rows) {
-  const width = Math.max(...rows.map(([name]) => name.length));
-  for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
-}
-
-async function main() {
+/** Measures and returns the figures; `[]` rows plus `.summary`, the runner's scenario shape. */
+export async function run({ streams: STREAMS = 5000, idleSeconds: IDLE_SECONDS = 10 } = {}) {
   const env = {
     REDIS_KEY_PREFIX: PREFIX,
     QUEUE_SSE_MAX_STREAMS: String(STREAMS + 100),
@@ -144,23 +140,19 @@ async function main() {
       .map(([token, at]) => at - admissionTime.get(token))
       .sort((a, b) => a - b);
 
-    printRows([
-      ['open streams', String(streams.length)],
-      ['time to open them all', `${openSeconds.toFixed(1)} s`],
-      [
-        'server RSS per stream',
-        `${((rssAfter - rssBefore) / streams.length / 1024).toFixed(1)} KiB`,
-      ],
-      ['server CPU while idle, no streams', `${(idleCpuWithout * 100).toFixed(1)} % of a core`],
-      [
-        `server CPU while idle, ${streams.length} streams`,
-        `${(idleCpuWith * 100).toFixed(1)} % of a core`,
-      ],
-      ['admitted events received', `${delays.length} of ${tokens.length}`],
-      ['admission → admitted, p50', `${percentile(delays, 0.5)} ms`],
-      ['admission → admitted, p99', `${percentile(delays, 0.99)} ms`],
-      ['admission → admitted, max', `${delays.at(-1)} ms`],
-    ]);
+    const summary = {
+      streams: streams.length,
+      openSeconds: Math.round(openSeconds * 10) / 10,
+      rssPerStreamKiB: Math.round(((rssAfter - rssBefore) / streams.length / 1024) * 10) / 10,
+      idleCpuPercentWithout: Math.round(idleCpuWithout * 1000) / 10,
+      idleCpuPercentWith: Math.round(idleCpuWith * 1000) / 10,
+      admittedEvents: delays.length,
+      expectedEvents: tokens.length,
+      admittedP50Ms: percentile(delays, 0.5),
+      admittedP99Ms: percentile(delays, 0.99),
+      admittedMaxMs: delays.at(-1),
+    };
+    return Object.assign([], { summary });
   } finally {
     for (const req of streams) req.destroy();
     redis.disconnect();
@@ -170,4 +162,22 @@ async function main() {
   }
 }
 
-await main();
+export function summaryLines(s) {
+  return [
+    `${s.streams} open streams on one instance (opened in ${s.openSeconds} s)`,
+    `server RSS per open stream: ${s.rssPerStreamKiB} KiB`,
+    `server CPU while idle: ${s.idleCpuPercentWith}% of a core with the streams open, ${s.idleCpuPercentWithout}% with none`,
+    `admission → \`admitted\` event: p50 ${s.admittedP50Ms} ms, p99 ${s.admittedP99Ms} ms, max ${s.admittedMaxMs} ms (${s.admittedEvents} of ${s.expectedEvents} events, 1,000 admissions/s)`,
+  ];
+}
+
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      streams: { type: 'string', default: '5000' },
+      idle: { type: 'string', default: '10' },
+    },
+  });
+  const result = await run({ streams: Number(values.streams), idleSeconds: Number(values.idle) });
+  for (const line of summaryLines(result.summary)) console.log(line);
+}

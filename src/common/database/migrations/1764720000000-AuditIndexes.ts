@@ -3,8 +3,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The invariant audit (docs/audit.md) checks every SOLD seat for its one CONFIRMED reservation.
  * With reservations indexed by seat_id alone each seat costs a random read of the reservation row
- * for its status and payment; at 1M reservations that was 4 s of the audit's 8. Carrying status
- * and payment_id in the seat index answers it from the index, in seat order (1.6 s).
+ * for its status and payment: at 1M reservations 7 s of a 13 s audit. Carrying status and
+ * payment_id in the seat index answers it from the index, in seat order: 2.7 s of 6.8 s
+ * (docs/benchmarks.md, "Audit").
  *
  * It replaces idx_reservations_seat rather than joining it, so reservations keep as many indexes
  * as before: still the index of fk_reservations_seat, and any seat_id lookup uses its prefix. The
