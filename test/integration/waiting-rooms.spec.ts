@@ -173,6 +173,26 @@ describe('waiting rooms (integration)', () => {
     expect(late.map((ticket) => ticket.position)).toEqual([1, 2, 3].map((i) => 200 - admitted + i));
   });
 
+  it('should put the pre-queue in line at once when the room stops being a random start', async () => {
+    const concertId = (await createConcert(apps[0])).id;
+    const startsAt = new Date(Date.now() + 60_000);
+    await configure(concertId, {
+      order: 'RANDOM_AT_START',
+      admissionStartsAt: startsAt.toISOString(),
+    });
+    const users = await insertUsers(apps[0], 3);
+    const tickets: Ticket[] = [];
+    for (const userId of users) tickets.push(await join(apps[0], userId, concertId));
+    expect(tickets.map((ticket) => ticket.position)).toEqual([null, null, null]);
+
+    // The operator drops the random start: nobody may be left unranked in the pre-queue.
+    await configure(concertId, { order: 'FIFO' });
+    const polled = await Promise.all(tickets.map((ticket) => poll(apps[1], ticket.token)));
+    expect(polled.map((ticket) => ticket.position).sort()).toEqual([1, 2, 3]);
+    expect(await redis().zcard(roomKeys(concertId).preQueue)).toBe(0);
+    expect((await runAdmission(apps[2])).admitted).toBe(3);
+  });
+
   it('should keep the join order in a FIFO room and admit its head first', async () => {
     const concertId = (await createConcert(apps[0])).id;
     await configure(concertId, { order: 'FIFO', maxActiveUsers: 4 });

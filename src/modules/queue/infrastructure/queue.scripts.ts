@@ -73,11 +73,17 @@ end
 
 -- Puts the pre-queue in line, in its random sort-key order, behind everyone already waiting and
 -- ahead of every later join (they draw later sequence numbers). Once per start time: the marker
--- names the start it was done for. Returns 1 when this call did it.
+-- names the start it was done for. A room that stopped being a random start (its settings
+-- changed) while people sat in its pre-queue puts them in line at once, so nobody is stranded.
+-- Returns 1 when this call did it.
 local function startIfDue(k, now, shuffleAtMs)
-  if shuffleAtMs < 0 or now < shuffleAtMs then return 0 end
-  local marker = redis.call('GET', k.started)
-  if marker and string.sub(marker, 1, #tostring(shuffleAtMs) + 1) == shuffleAtMs .. ':' then
+  if shuffleAtMs >= 0 then
+    if now < shuffleAtMs then return 0 end
+    local marker = redis.call('GET', k.started)
+    if marker and string.sub(marker, 1, #tostring(shuffleAtMs) + 1) == shuffleAtMs .. ':' then
+      return 0
+    end
+  elseif redis.call('EXISTS', k.preQueue) == 0 then
     return 0
   end
   local members = redis.call('ZRANGE', k.preQueue, 0, -1)
@@ -94,6 +100,7 @@ local function startIfDue(k, now, shuffleAtMs)
   end
   if #args > 0 then redis.call('ZADD', k.waiting, unpack(args)) end
   redis.call('DEL', k.preQueue)
+  if shuffleAtMs < 0 then shuffleAtMs = now end
   redis.call('SET', k.started, shuffleAtMs .. ':' .. n)
   return 1
 end
