@@ -56,6 +56,8 @@ export default tseslint.config(
             'expectProblem',
             'expectInvalid',
             'expectAdmittedWithin',
+            'expectAuditOk',
+            'expectOnlyViolation',
             'request.**.expect',
             'me.**.expect',
           ],

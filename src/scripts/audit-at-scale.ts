@@ -210,7 +210,10 @@ async function main(): Promise<void> {
     const now = new Date();
     for (const rule of AUDIT_RULES) {
       const { sql, params } = auditStatement(rule, now, 5);
-      const plan = await dataSource.query<Record<string, unknown>[]>(`EXPLAIN ${sql}`, params);
+      const plan = await dataSource.query<Record<string, string | number | null>[]>(
+        `EXPLAIN ${sql}`,
+        params,
+      );
       lines.push(
         `\`${rule}\`:`,
         '',

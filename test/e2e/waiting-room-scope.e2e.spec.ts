@@ -62,10 +62,15 @@ describe('waiting-room scope (e2e)', () => {
         headers: { 'idempotency-key': 'scope-attempt-1' },
       }),
     );
-    // A schedule of B named under A's path is still B's: no way round through the path.
-    expectOtherConcert(
-      await call(app, 'GET', `/concerts/${b.concertId}/schedules/${a.schedule.id}/seats`, asA),
-    );
+    // No way round through the path: A's schedule under B's path (or B's under A's) is simply
+    // not that concert's schedule.
+    for (const path of [
+      `/concerts/${b.concertId}/schedules/${a.schedule.id}/seats`,
+      `/concerts/${a.concertId}/schedules/${b.schedule.id}/seats`,
+    ]) {
+      const reply = await call(app, 'GET', path, asA);
+      expect([reply.status, reply.body.code]).toEqual([404, 'SCHEDULE_NOT_FOUND']);
+    }
 
     // Nothing changed: B's hold stands, no second hold, no payment, tokens still ACTIVE.
     const rows = await sql(app, 'SELECT seat_id, status FROM reservations WHERE user_id = ?', [

@@ -43,7 +43,7 @@ describe('invariant audit (integration)', () => {
         token: fan.token,
         body: { scheduleId: schedule.id, seatId },
       });
-      expect(reply.status).toBe(201);
+      if (reply.status !== 201) throw new Error(`hold answered ${reply.status}`);
       return (reply.body as { id: number }).id;
     };
     const paid = [await hold(fans[0], seatIds[0]), await hold(fans[0], seatIds[1])];
@@ -53,18 +53,15 @@ describe('invariant audit (integration)', () => {
       token: fans[0].token,
       body: { reservationIds: paid },
     });
-    expect(payment.status).toBe(201);
+    if (payment.status !== 201) throw new Error(`payment answered ${payment.status}`);
     paymentId = (payment.body as { id: number }).id;
     await hold(fans[1], seatIds[2]);
     const cancelled = await hold(fans[2], seatIds[3]);
-    expect(
-      (
-        await call(app, 'DELETE', `/reservations/${cancelled}`, {
-          user: fans[2].userId,
-          token: fans[2].token,
-        })
-      ).status,
-    ).toBe(200);
+    const cancel = await call(app, 'DELETE', `/reservations/${cancelled}`, {
+      user: fans[2].userId,
+      token: fans[2].token,
+    });
+    if (cancel.status !== 200) throw new Error(`cancel answered ${cancel.status}`);
     await charge(app, fans[3].userId, 5_000);
   });
 
@@ -106,6 +103,20 @@ describe('invariant audit (integration)', () => {
       expect(status).toBe(401);
       expect(body).toMatchObject({ code: 'ADMIN_KEY_INVALID' });
     }
+  });
+
+  it('should document the response, 401 and 503 in the OpenAPI document', async () => {
+    const docs = await request(http(app)).get('/docs-json').expect(200);
+    const operation = docs.body.paths['/admin/audit'].get;
+    expect(Object.keys(operation.responses)).toEqual(
+      expect.arrayContaining(['200', '401', '500', '503']),
+    );
+    expect(operation.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AuditResponse',
+    });
+    expect(docs.body.components.schemas.ViolationResponse.properties.rule.enum).toEqual([
+      ...AUDIT_RULES,
+    ]);
   });
 
   it('should report a SOLD seat without any reservation', async () => {

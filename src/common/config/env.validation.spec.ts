@@ -24,6 +24,19 @@ describe('validateEnvironment', () => {
     expect(env.ADMIN_API_KEY).toBeUndefined();
   });
 
+  it('should run the audit every 60 s within 30 s by default, and take 0 as off', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({
+      AUDIT_INTERVAL_SECONDS: 60,
+      AUDIT_TIME_LIMIT_MS: 30_000,
+    });
+    expect(validateEnvironment({ ...REQUIRED, AUDIT_INTERVAL_SECONDS: '0' })).toMatchObject({
+      AUDIT_INTERVAL_SECONDS: 0,
+    });
+    expect(() => validateEnvironment({ ...REQUIRED, AUDIT_TIME_LIMIT_MS: '0' })).toThrow(
+      /AUDIT_TIME_LIMIT_MS/,
+    );
+  });
+
   it('should parse numbers given as strings', () => {
     expect(
       validateEnvironment({ ...REQUIRED, PORT: '8080', QUEUE_MAX_ACTIVE_USERS: '2' }),

@@ -4,7 +4,6 @@ import { InitialSchema1763770000000 } from './migrations/1763770000000-InitialSc
 import { Accounts1764600000000 } from './migrations/1764600000000-Accounts';
 import { Refunds1764700000000 } from './migrations/1764700000000-Refunds';
 import { Outbox1764710000000 } from './migrations/1764710000000-Outbox';
-import { AuditIndexes1764720000000 } from './migrations/1764720000000-AuditIndexes';
 import { WaitingRooms1764730000000 } from './migrations/1764730000000-WaitingRooms';
 
 /** Listed explicitly (not globbed) so the same array works from ts-jest and from dist/. */
@@ -13,7 +12,6 @@ export const migrations = [
   Accounts1764600000000,
   Refunds1764700000000,
   Outbox1764710000000,
-  AuditIndexes1764720000000,
   WaitingRooms1764730000000,
 ];
 

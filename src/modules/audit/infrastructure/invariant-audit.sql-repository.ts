@@ -12,7 +12,8 @@ import {
  * Each rule is one SELECT listing its offenders' ids (column `id`); the statement's parameters
  * are filled from the audit's instant. Written for MySQL 8 and MariaDB 10.11 alike, and for the
  * schema before and after the refunds migration: 'REFUNDED' is only ever compared with, so a
- * server whose enum lacks it simply finds no such row. docs/audit.md has the EXPLAIN of each.
+ * server whose enum lacks it simply finds no such row. docs/benchmarks.md ("Audit") has the
+ * EXPLAIN of each at 1M reservations.
  */
 interface RuleSql {
   sql: string;
@@ -20,8 +21,9 @@ interface RuleSql {
 }
 
 const RULE_SQL: Record<AuditRule, RuleSql> = {
-  // Driven by the seats (a full scan: a third of them may be SOLD), each seat's reservations read
-  // from idx_reservations_seat_status_payment alone (migration AuditIndexes). A seat missing its
+  // Driven by the seats (a full scan: a third of them may be SOLD), each seat's reservations
+  // found through idx_reservations_seat (a covering index with the status was measured twice as
+  // fast, but it made refunds, holds and the expiry job deadlock: docs/audit.md). A seat missing its
   // CONFIRMED reservation, having two, or whose payment is missing or REFUNDED counts once.
   sold_seat_without_one_paid_reservation: {
     sql: `SELECT s.id
@@ -35,8 +37,8 @@ const RULE_SQL: Record<AuditRule, RuleSql> = {
   },
   // By seat_id, not live_seat_id: the unique key on live_seat_id is the mechanism that keeps this
   // rule, and an audit must not take the mechanism's word for it. Two range reads of
-  // idx_reservations_status_expires; one OR-ed WHERE made the optimizer walk idx_reservations_seat
-  // with a row lookup per reservation instead (37 s against 0.7 s at 1M rows).
+  // idx_reservations_status_expires; one OR-ed WHERE made the optimizer walk the seat index with
+  // a row lookup per reservation instead (37-47 s against 0.7 s at 1M rows).
   seat_with_two_live_reservations: {
     sql: `SELECT seat_id AS id
             FROM (SELECT seat_id FROM reservations WHERE status = 'CONFIRMED'

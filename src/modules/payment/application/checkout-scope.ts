@@ -19,12 +19,9 @@ export class CheckoutScope {
   ) {}
 
   async assertCovers(pass: ActivePass, reservationIds: readonly number[]): Promise<void> {
-    const owned = await Promise.all(
-      reservationIds.map((id) => this.reservations.getOwned(id, pass.userId).catch(() => null)),
-    );
-    for (const reservation of owned) {
-      if (!reservation) continue;
-      const concertId = await this.concerts.concertOfSchedule(reservation.scheduleId);
+    const scheduleIds = await this.reservations.scheduleIdsOwned(pass.userId, reservationIds);
+    for (const scheduleId of scheduleIds) {
+      const concertId = await this.concerts.concertOfSchedule(scheduleId);
       if (concertId !== null) this.queue.assertGrants(pass, concertId);
     }
   }

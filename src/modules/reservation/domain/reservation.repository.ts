@@ -41,6 +41,8 @@ export abstract class ReservationRepository {
   /** Inserts a HELD reservation; null when the seat already has a live one (unique key). */
   abstract insertHold(hold: NewHold): Promise<Reservation | null>;
   abstract findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
+  /** The schedules of those of these reservations that are the user's (never changes). */
+  abstract findScheduleIdsOwned(userId: string, ids: readonly number[]): Promise<number[]>;
   /** Like findOwned, and row-locks the reservation to the end of the transaction. */
   abstract findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
   /** HELD → CANCELLED; returns how many rows changed. */

@@ -101,6 +101,11 @@ class FakeReservationRepository extends ReservationRepository {
     return this.findOwned(id, userId);
   }
 
+  findScheduleIdsOwned(userId: string, ids: readonly number[]): Promise<number[]> {
+    const owned = ids.map((id) => this.rows.get(id)).filter((r) => r && r.userId === userId);
+    return Promise.resolve([...new Set(owned.map((r) => r!.scheduleId))]);
+  }
+
   markCancelled(id: number): Promise<number> {
     this.set(id, 'CANCELLED');
     return Promise.resolve(1);

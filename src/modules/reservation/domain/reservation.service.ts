@@ -70,6 +70,11 @@ export class ReservationService {
     return found.value.seenAt(found.now);
   }
 
+  /** The schedules the user's reservations among `ids` are for; others' and missing ones are left out. */
+  scheduleIdsOwned(userId: string, ids: readonly number[]): Promise<number[]> {
+    return this.reservations.findScheduleIdsOwned(userId, ids);
+  }
+
   /** Cancels the caller's live hold (row-locked, so it cannot race a payment or the job). */
   async cancel(id: number, userId: string): Promise<Reservation> {
     const found = await this.reservations.findOwnedForUpdate(id, userId);

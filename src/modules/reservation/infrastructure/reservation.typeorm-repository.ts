@@ -111,6 +111,15 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     return rows[0] ? { value: toReservation(rows[0]), now: rows[0].db_now } : null;
   }
 
+  async findScheduleIdsOwned(userId: string, ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.query<{ schedule_id: number }[]>(
+      'SELECT DISTINCT schedule_id FROM reservations WHERE user_id = ? AND id IN (?)',
+      [userId, ids],
+    );
+    return rows.map((row) => Number(row.schedule_id));
+  }
+
   async findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
     const rows = await this.query<ReservationRow[]>(
       `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ? FOR UPDATE`,
