@@ -29,15 +29,10 @@ import {
   startServer,
 } from './lib.mjs';
 
-const { values } = parseArgs({
-  options: {
-    streams: { type: 'string', default: '5000' },
-    idle: { type: 'string', default: '10' },
-  },
-});
-const STREAMS = Number(values.streams);
-const IDLE_SECONDS = Number(values.idle);
 const PREFIX = `bench-sse-${randomBytes(3).toString('hex')}:`;
+
+/** For bench/run.mjs: this scenario starts its own two servers (see above). */
+export const ownServers = true;
 
 const rssBytes = (pid) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
