@@ -12,7 +12,9 @@ import {
 } from './common/config/configuration';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { installHttpHygiene } from './common/http/http-hygiene';
+import { createHttpServer } from './common/http/http-server';
 import { installOverloadProtection } from './common/http/overload-protection';
+import { installRequestDeadline } from './common/http/request-deadline';
 import { createPino, installAccessLog, JsonLogger } from './common/logging/json-logger';
 import { createValidationPipe } from './common/http/validation';
 import { installHttpMetrics } from './common/metrics/http-metrics';
@@ -60,15 +62,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const { trustedProxies, requestTimeoutMs } = appConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    // Fastify turns Node's request timeout off (0); a slow client is then never cut off. Node
-    // checks the timeout only every connectionsCheckingInterval (30 s by default), so check each
-    // second for the bound to hold.
-    requestTimeout: requestTimeoutMs,
-    http: {
-      headersTimeout: requestTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: 1000,
-    },
+    // Our own server: request, header, keep-alive and idle timeouts, and paced requests so a
+    // saturated instance still accepts new connections (src/common/http/http-server.ts).
+    serverFactory: (listener) => createHttpServer(listener, requestTimeoutMs),
     // request.ip is the socket peer, or, when that peer is a trusted proxy, the right-most
     // X-Forwarded-For hop that is not one (proxy-addr): a client cannot forge its own address
     // by sending the header itself. Per-address limits count that address.
@@ -103,10 +99,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const metrics = app.get(MetricsService);
   installHttpMetrics(fastify, metrics);
   installOverloadProtection(app, app.get<OverloadConfig>(overloadConfig.KEY), metrics);
+  installRequestDeadline(fastify, app.get<AppConfig>(appConfig.KEY).requestDeadlineMs);
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',

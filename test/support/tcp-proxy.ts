@@ -1,13 +1,38 @@
 import { createServer, Server, Socket, connect } from 'node:net';
 
+/** One proxied connection, and what a stall is holding back on it. */
+interface Link {
+  client: Socket;
+  upstream: Socket;
+  /** Client → server bytes the stall took in but has not delivered. */
+  held: Buffer[];
+  /** Server → client bytes likewise. */
+  heldBack: Buffer[];
+  clientReset: boolean;
+  clientClosed: boolean;
+}
+
+/** How long `resume()` lets paused sockets report what happened to them during the stall. */
+const SETTLE_MS = 50;
+
 /**
- * A TCP pass-through used to simulate a dependency outage: `cut()` drops every connection and
- * refuses new ones, `restore()` lets traffic through again, without touching the real server
- * other test workers are using.
+ * A TCP pass-through used to simulate a dependency outage without touching the real server
+ * other test workers are using:
+ * - `cut()` drops every connection and refuses new ones, `restore()` lets traffic through again;
+ * - `stall()` stops forwarding in both directions without closing anything, as a frozen
+ *   network path or a paused peer does: connections stay open, new ones are accepted and go
+ *   nowhere, and nothing is read; `stallOn(pattern)` does the same the moment a client sends
+ *   bytes matching `pattern` (e.g. /COMMIT/), holding those bytes back; `resume()` ends it.
+ *
+ * Bytes a stall holds back count as still on their way from the client, as in a kernel's
+ * queue: if the client closed cleanly (FIN) meanwhile they are delivered, then the close; if it
+ * reset the connection (RST) they are dropped, exactly as a reset discards queued data.
  */
 export class TcpProxy {
   private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly links = new Set<Link>();
+  private stalled = false;
+  private trigger?: RegExp;
   port = 0;
 
   constructor(
@@ -16,17 +41,7 @@ export class TcpProxy {
   ) {}
 
   async start(port = 0): Promise<number> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    this.server = createServer((client) => this.link(client));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
@@ -35,12 +50,109 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
+    this.stalled = false;
+    this.trigger = undefined;
+    for (const link of this.links) {
+      link.client.destroy();
+      link.upstream.destroy();
+    }
+    this.links.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   async restore(): Promise<void> {
     await this.start(this.port);
+  }
+
+  /** Stops forwarding now, in both directions, on every connection, old and new. */
+  stall(): void {
+    this.stalled = true;
+    for (const link of this.links) {
+      link.client.pause();
+      link.upstream.pause();
+    }
+  }
+
+  /** Stalls the moment a client sends bytes matching `pattern`; those bytes are held back. */
+  stallOn(pattern: RegExp): void {
+    this.trigger = pattern;
+  }
+
+  get isStalled(): boolean {
+    return this.stalled;
+  }
+
+  /**
+   * Ends the stall. Paused client sockets are read again first, so that a connection the client
+   * reset or closed during the stall is known before anything held back is delivered.
+   */
+  async resume(): Promise<void> {
+    this.trigger = undefined;
+    for (const link of this.links) link.client.resume();
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    this.stalled = false;
+    for (const link of [...this.links]) {
+      const held = Buffer.concat(link.held);
+      link.held = [];
+      if (link.clientReset) {
+        link.upstream.destroy();
+        continue;
+      }
+      if (held.length > 0) link.upstream.write(held);
+      if (link.clientClosed) {
+        link.upstream.end();
+        continue;
+      }
+      const back = Buffer.concat(link.heldBack);
+      link.heldBack = [];
+      if (back.length > 0) link.client.write(back);
+      link.upstream.resume();
+    }
+  }
+
+  private link(client: Socket): void {
+    const upstream = connect(this.targetPort, this.targetHost);
+    const link: Link = {
+      client,
+      upstream,
+      held: [],
+      heldBack: [],
+      clientReset: false,
+      clientClosed: false,
+    };
+    this.links.add(link);
+    if (this.stalled) {
+      client.pause();
+      upstream.pause();
+    }
+
+    client.on('data', (chunk: Buffer) => {
+      if (this.trigger?.test(chunk.toString('latin1'))) this.stall();
+      if (this.stalled) link.held.push(chunk);
+      else upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.stalled) link.heldBack.push(chunk);
+      else client.write(chunk);
+    });
+
+    client.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') link.clientReset = true;
+      client.destroy();
+    });
+    upstream.on('error', () => upstream.destroy());
+    client.on('close', () => {
+      link.clientClosed = true;
+      // During a stall the fate of the held bytes is settled by resume().
+      if (!this.stalled) {
+        this.links.delete(link);
+        upstream.destroy();
+      }
+    });
+    upstream.on('close', () => {
+      this.links.delete(link);
+      client.destroy();
+    });
   }
 }
 

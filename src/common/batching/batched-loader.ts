@@ -1,5 +1,14 @@
+import {
+  currentDeadline,
+  Deadline,
+  runDetached,
+  runWithDeadline,
+  withinDeadline,
+} from '../deadline/deadline';
+
 interface Waiter<K, V> {
   key: K;
+  deadline: Deadline | undefined;
   resolve: (value: V | undefined) => void;
   reject: (error: unknown) => void;
 }
@@ -22,8 +31,9 @@ export class BatchedLoader<K, V> {
 
   /** The value for `key`, or undefined when `loadMany` found none. */
   load(key: K): Promise<V | undefined> {
+    const deadline = currentDeadline();
     const answer = new Promise<V | undefined>((resolve, reject) => {
-      this.pending.push({ key, resolve, reject });
+      this.pending.push({ key, deadline, resolve, reject });
     });
     if (this.pending.length >= this.maxBatch) {
       this.flush();
@@ -34,16 +44,32 @@ export class BatchedLoader<K, V> {
         this.flush();
       });
     }
-    return answer;
+    // The batch may run under a later waiter's deadline than this caller's own.
+    return deadline ? withinDeadline(answer, deadline) : answer;
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.loadMany([...new Set(batch.map((waiter) => waiter.key))]).then(
+    const keys = [...new Set(batch.map((waiter) => waiter.key))];
+    // The batch serves every waiter, so it runs under the latest of their deadlines (ADR 0013),
+    // not under whichever request happened to schedule it.
+    const deadline = latestDeadline(batch);
+    const load = () => this.loadMany(keys);
+    (deadline ? runWithDeadline(deadline, load) : runDetached(load)).then(
       (found) => batch.forEach((waiter) => waiter.resolve(found.get(waiter.key))),
       (error: unknown) => batch.forEach((waiter) => waiter.reject(error)),
     );
   }
+}
+
+/** The deadline with the most time left, or none when any waiter has none. */
+function latestDeadline<K, V>(batch: readonly Waiter<K, V>[]): Deadline | undefined {
+  let latest: Deadline | undefined;
+  for (const { deadline } of batch) {
+    if (!deadline) return undefined;
+    if (!latest || deadline.remainingMs() > latest.remainingMs()) latest = deadline;
+  }
+  return latest;
 }

@@ -14,6 +14,7 @@ export const appConfig = registerAs('app', () => {
     jobsEnabled: e.JOBS_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
     requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     trustedProxies: e.TRUSTED_PROXIES.split(',')
       .map((entry) => entry.trim())
       .filter((entry) => entry.length > 0),
@@ -65,6 +66,11 @@ export const databaseConfig = registerAs('database', () => {
     poolSize: e.DB_POOL_SIZE,
     poolQueueLimit: poolQueueLimit(e.OVERLOAD_MAX_IN_FLIGHT),
     socketPath: e.DB_SOCKET_PATH,
+    acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
+    // Server-side bounds on every statement of the app's sessions, inside the request deadline
+    // so the server stops on its own even when the client cannot reach it (ADR 0013).
+    statementTimeLimitMs: Math.floor(e.REQUEST_DEADLINE_MS / 2),
+    migrateOnStart: e.DB_MIGRATIONS_ON_START === 'true',
   };
 });
 

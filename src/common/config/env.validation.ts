@@ -65,12 +65,31 @@ export class EnvironmentVariables {
   @Max(500)
   DB_POOL_SIZE = 20;
 
+  /**
+   * Longest wait for a pooled MySQL connection (and, for transactions, for a writer's share of the
+   * pool); within a request never longer than what is left of REQUEST_DEADLINE_MS. Past it: 503.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  DB_POOL_ACQUIRE_TIMEOUT_MS = 3_000;
+
   // Set (e.g. /run/mysqld/mysqld.sock) when MySQL runs on the same host: a Unix socket costs both
   // sides less CPU per statement than loopback TCP. DB_HOST/DB_PORT are then ignored.
   @IsOptional()
   @IsString()
   @MaxLength(255)
   DB_SOCKET_PATH?: string;
+
+  /**
+   * `true` (the default): on start, create the database if missing and apply pending migrations
+   * under a MySQL named lock. `false`: apply nothing and refuse to start while a migration is
+   * pending; something else migrates first (Kubernetes: the migration Job, docs/kubernetes.md).
+   */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  DB_MIGRATIONS_ON_START: 'true' | 'false' = 'true';
 
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
@@ -385,6 +404,18 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(300_000)
   HTTP_REQUEST_TIMEOUT_MS = 10_000;
+
+  /**
+   * Longest a request may take from its arrival to its answer. Every MySQL and Redis call on its
+   * path gets what is left; past it the statement is stopped (never to commit later) and the
+   * client gets 503 with Retry-After (docs/adr/0013-request-deadline.md). At least 2 s: the
+   * per-session lock wait (1 s) and statement limit (half of this) must fit inside it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2_000)
+  @Max(120_000)
+  REQUEST_DEADLINE_MS = 10_000;
 
   /** Retry-After (s) sent with the overload 503. */
   @Transform(toInt)

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig, DatabaseConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
-import { prepareDatabase } from './prepare-database';
+import { assertNoPendingMigrations, prepareDatabase } from './prepare-database';
 import { TransactionHost } from './transaction';
 
 @Global()
@@ -11,7 +11,7 @@ import { TransactionHost } from './transaction';
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
       useFactory: async (config: DatabaseConfig) => {
-        await prepareDatabase(config);
+        await (config.migrateOnStart ? prepareDatabase(config) : assertNoPendingMigrations(config));
         return { ...dataSourceOptions(config), autoLoadEntities: true, retryAttempts: 3 };
       },
     }),

@@ -27,11 +27,7 @@ export async function prepareDatabase(config: DatabaseConfig, logger = new Logge
     await admin.end();
   }
 
-  const migrator = new DataSource({
-    ...dataSourceOptions(config),
-    poolSize: 1,
-    extra: { connectionLimit: 1, connectTimeout: 5000 },
-  });
+  const migrator = singleConnection(config);
   await migrator.initialize();
   try {
     const [{ acquired }] = await migrator.query<Array<{ acquired: number | null }>>(
@@ -50,4 +46,32 @@ export async function prepareDatabase(config: DatabaseConfig, logger = new Logge
   } finally {
     await migrator.destroy();
   }
+}
+
+/**
+ * DB_MIGRATIONS_ON_START=false (on Kubernetes a Job migrates once per rollout): creates and applies
+ * nothing, but refuses to start on a schema older than this build, so a new pod never serves
+ * before the migration has run (it exits, and is restarted until the schema is current).
+ */
+export async function assertNoPendingMigrations(config: DatabaseConfig): Promise<void> {
+  const dataSource = singleConnection(config);
+  await dataSource.initialize();
+  try {
+    if (await dataSource.showMigrations()) {
+      throw new Error(
+        'The database has pending migrations and DB_MIGRATIONS_ON_START=false: ' +
+          'run the migration job first (docs/kubernetes.md, "Migrations")',
+      );
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function singleConnection(config: DatabaseConfig): DataSource {
+  return new DataSource({
+    ...dataSourceOptions(config),
+    poolSize: 1,
+    extra: { connectionLimit: 1, connectTimeout: 5000 },
+  });
 }

@@ -26,3 +26,12 @@ export function driverErrorCode(error: unknown): string | undefined {
 export function isDuplicateKeyError(error: unknown): boolean {
   return driverErrorCode(error) === 'ER_DUP_ENTRY';
 }
+
+/**
+ * The row was locked by another transaction for longer than the session's lock wait (1 s, ADR
+ * 0013): its holder is stalled or gone. Where a locked row can only mean "someone is taking
+ * it", the repository turns this into the domain's "taken" answer.
+ */
+export function isLockWaitTimeout(error: unknown): boolean {
+  return driverErrorCode(error) === 'ER_LOCK_WAIT_TIMEOUT';
+}

@@ -1,4 +1,5 @@
 import { driverErrorCode } from '../database/sql';
+import { DEADLINE_EXCEEDED } from '../deadline/deadline';
 
 // Driver codes meaning "MySQL is unreachable or overloaded right now": retrying later may work.
 const MYSQL_UNAVAILABLE_CODES = new Set([
@@ -17,7 +18,14 @@ const MYSQL_UNAVAILABLE_CODES = new Set([
   'ER_QUERY_INTERRUPTED',
   'POOL_CLOSED',
   'POOL_ENQUEUELIMIT',
+  // Our own bounds (ADR 0013): no connection in time, or the request's deadline passed.
+  'POOL_ACQUIRE_TIMEOUT',
+  DEADLINE_EXCEEDED,
 ]);
+
+// Statements the server stopped at the session's time limit: MariaDB's ER_STATEMENT_TIMEOUT
+// (mysql2 has no name for it) and MySQL's ER_QUERY_TIMEOUT.
+const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
 const MYSQL_UNAVAILABLE_MESSAGES = [
   /Pool is closed/i,
@@ -44,6 +52,8 @@ export function isDependencyUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = driverErrorCode(error);
   if (code !== undefined && MYSQL_UNAVAILABLE_CODES.has(code)) return true;
+  const errno = (error as { errno?: unknown }).errno;
+  if (typeof errno === 'number' && STATEMENT_TIMEOUT_ERRNOS.has(errno)) return true;
   const { name, message } = error as { name?: unknown; message?: unknown };
   if (name === 'MaxRetriesPerRequestError') return true;
   if (typeof message !== 'string') return false;

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { isDeadlineExceeded } from '../deadline/deadline';
 import { isDependencyUnavailable } from './dependency-errors';
 import { DomainError, FieldError } from './domain-error';
 import { ERROR_SPECS, ErrorCode, problemType } from './error-codes';
@@ -125,7 +126,9 @@ export function resolveProblem(error: unknown): ResolvedProblem {
     return {
       problem: problem(
         ErrorCode.SERVICE_UNAVAILABLE,
-        'A dependency is not answering; retry shortly.',
+        isDeadlineExceeded(error)
+          ? 'The request did not complete within its deadline; retry shortly.'
+          : 'A dependency is not answering; retry shortly.',
       ),
       retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
       unexpected: false,

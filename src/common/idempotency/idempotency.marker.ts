@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { runDetached } from '../deadline/deadline';
 import { IDEMPOTENCY_MARKER_TTL_MS } from './idempotency.constants';
 
 // Deletes the marker only if it is still ours: after a TTL expiry someone else may own it.
@@ -39,7 +40,9 @@ export class IdempotencyMarker {
   async release(markerKey: string, claim: MarkerClaim): Promise<void> {
     if (claim.state !== 'acquired') return;
     try {
-      await this.redis.eval(RELEASE_IF_OWNER, 1, markerKey, claim.owner);
+      // Also once the request's deadline has passed (ADR 0013): it only deletes our own claim,
+      // so it is harmless late, and it spares the client's retry a 409 until the TTL.
+      await runDetached(() => this.redis.eval(RELEASE_IF_OWNER, 1, markerKey, claim.owner));
     } catch (error) {
       // The TTL removes it shortly; until then a retry of this key gets 409 and retries again.
       this.logger.warn(`Could not release idempotency marker: ${String(error)}`);

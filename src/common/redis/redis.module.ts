@@ -1,6 +1,10 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { redisConfig, RedisConfig } from '../config/configuration';
+import { boundByDeadline } from './redis-deadline';
+
+/** Longest wait for one command; within a request, never past its deadline (ADR 0013). */
+const COMMAND_TIMEOUT_MS = 2000;
 
 /**
  * One ioredis client per process, injected by its class. It fails fast while Redis is down
@@ -17,9 +21,10 @@ export async function createRedisClient(config: RedisConfig): Promise<Redis> {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
+  boundByDeadline(client, COMMAND_TIMEOUT_MS);
   const logger = new Logger('Redis');
   let lastError = '';
   client.on('error', (error: Error) => {

@@ -14,3 +14,8 @@ export const RELEASE_INTERVAL_MS = 1_000;
 export const RELEASE_BATCH_SIZE = 200;
 /** Batches per run, so one run is bounded even after a long outage. */
 export const RELEASE_MAX_BATCHES_PER_RUN = 25;
+/**
+ * A run's own deadline (a job has no request's): a stalled MySQL fails the run instead of
+ * hanging it, which would keep every later tick of this instance waiting behind it.
+ */
+export const RELEASE_RUN_DEADLINE_MS = 10_000;

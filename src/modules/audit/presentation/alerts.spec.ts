@@ -39,6 +39,12 @@ describe('deploy/prometheus/alerts.yml', () => {
     );
   });
 
+  it('should alert when booking events wait in the outbox, only where a relay runs', () => {
+    expect(byName.get('BookingEventsDelayed')?.expr).toMatch(
+      /outbox_oldest_unsent_age_seconds.*outbox_relay_connected/,
+    );
+  });
+
   it('should be loaded by prometheus.yml', () => {
     const config = parse(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as {
       rule_files?: string[];

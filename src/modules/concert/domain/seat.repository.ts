@@ -13,7 +13,8 @@ export abstract class SeatRepository {
   abstract findForHold(scheduleId: number, seatId: number): Promise<SeatForHold | null>;
   /**
    * The fence of every hold: AVAILABLE (or HELD by a run-out hold) → HELD until `expiresAt`, in
-   * one conditional UPDATE. True only for the caller whose UPDATE changed the row.
+   * one conditional UPDATE. True only for the caller whose UPDATE changed the row; false too
+   * when another transaction has held the row's lock past the lock wait (a stalled taker).
    */
   abstract holdIfFree(scheduleId: number, seatId: number, expiresAt: Date): Promise<boolean>;
   /** Records which reservation holds the seat (the hold's own transaction already owns the row). */

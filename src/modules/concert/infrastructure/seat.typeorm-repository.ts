@@ -1,7 +1,7 @@
 import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { BatchedLoader } from '../../../common/batching/batched-loader';
-import { asWriteResult, DB_NOW } from '../../../common/database/sql';
+import { asWriteResult, DB_NOW, isLockWaitTimeout } from '../../../common/database/sql';
 import { SeatStatus } from '../domain/concert';
 import { Seat, SeatHold, SeatReceiptLine } from '../domain/seat';
 import { SeatForHold, SeatRepository } from '../domain/seat.repository';
@@ -68,14 +68,21 @@ export class SeatTypeOrmRepository extends SeatRepository {
   }
 
   async holdIfFree(scheduleId: number, seatId: number, expiresAt: Date): Promise<boolean> {
-    const { affectedRows } = asWriteResult(
-      await this.query(
+    let result: unknown;
+    try {
+      result = await this.query(
         `UPDATE seats SET status = 'HELD', hold_expires_at = ?, reservation_id = NULL, updated_at = ${DB_NOW}
           WHERE id = ? AND schedule_id = ? AND ${SEAT_IS_FREE}`,
         [expiresAt, seatId, scheduleId],
-      ),
-    );
-    return affectedRows === 1;
+      );
+    } catch (error) {
+      // The seat row is locked by a transaction that is taking, paying for or freeing this seat
+      // and has stalled (a paused instance keeps its locks): the seat is not free now, and the
+      // fan hears so within the session's lock wait instead of queueing behind it (ADR 0013).
+      if (isLockWaitTimeout(error)) return false;
+      throw error;
+    }
+    return asWriteResult(result).affectedRows === 1;
   }
 
   async pinReservation(seatId: number, reservationId: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { runDetached } from '../../../common/deadline/deadline';
 import { RoomSignals } from '../domain/room-signals';
 import { ROOM_EVENTS_CHANNEL } from '../queue.constants';
 
@@ -57,8 +58,12 @@ export class RedisRoomSignals extends RoomSignals implements OnApplicationShutdo
     });
     this.subscriber = subscriber;
     try {
-      await subscriber.connect();
-      await subscriber.subscribe(this.channel);
+      // Opened by whichever request listens first: outside its deadline, or every message
+      // (handled in the socket's context) would inherit that request's deadline (ADR 0013).
+      await runDetached(async () => {
+        await subscriber.connect();
+        await subscriber.subscribe(this.channel);
+      });
     } catch (error) {
       // Streams still work without it, on their tick; a later first listener tries again.
       this.subscribing = undefined;

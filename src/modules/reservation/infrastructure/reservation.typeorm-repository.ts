@@ -1,6 +1,11 @@
 import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
-import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
+import {
+  asWriteResult,
+  DB_NOW,
+  isDuplicateKeyError,
+  isLockWaitTimeout,
+} from '../../../common/database/sql';
 import { Reservation, ReservationStatus } from '../domain/reservation';
 import {
   HoldSlot,
@@ -97,8 +102,9 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
         null,
       );
     } catch (error) {
-      // uq_reservations_live_seat: the seat already has a HELD or CONFIRMED reservation.
-      if (isDuplicateKeyError(error)) return null;
+      // uq_reservations_live_seat: the seat already has a HELD or CONFIRMED reservation, or a
+      // stalled transaction is inserting one and holds the key's lock past the lock wait.
+      if (isDuplicateKeyError(error) || isLockWaitTimeout(error)) return null;
       throw error;
     }
   }

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { appConfig, AppConfig } from '../../../common/config/configuration';
 import { ReservationFacade } from '../application/reservation.facade';
-import { RELEASE_INTERVAL_MS } from '../reservation.constants';
+import { Deadline, runWithDeadline } from '../../../common/deadline/deadline';
+import { RELEASE_INTERVAL_MS, RELEASE_RUN_DEADLINE_MS } from '../reservation.constants';
 
 /**
  * The hold release job, on every instance where JOBS_ENABLED (tests call `tick()` themselves).
@@ -35,7 +36,9 @@ export class ReservationScheduler implements OnApplicationBootstrap {
     if (this.running) return 0;
     this.running = true;
     try {
-      return await this.reservations.releaseLapsedHolds();
+      return await runWithDeadline(new Deadline(RELEASE_RUN_DEADLINE_MS), () =>
+        this.reservations.releaseLapsedHolds(),
+      );
     } catch (error) {
       this.logger.warn(`hold release run failed: ${(error as Error).message}`);
       return 0;
