@@ -11,9 +11,9 @@ import type { Manifest } from './kustomize';
  *    with ajv: types, required fields, enums, patterns, formats (quantities, int-or-string).
  * 2. Unknown fields: those schemas allow extra properties, while `kubectl apply` (strict field
  *    validation, the default) refuses them, and a misspelt field such as `readinesProbe` would
- *    otherwise pass unnoticed. So each manifest is also type-checked by the TypeScript compiler
- *    against the same package's declarations, whose excess-property check names every unknown
- *    field with its path.
+ *    otherwise pass unnoticed. So every key of each manifest is looked up, with the TypeScript
+ *    compiler's type checker, in the same package's type declarations of its kind (generated
+ *    from the same OpenAPI document), and each one that is not there is reported with its path.
  *
  * An apiVersion/kind with no schema in those packages is an error, never a skip.
  */
@@ -73,13 +73,24 @@ export function validateManifests(manifests: Manifest[]): Problem[] {
       for (const detail of details ?? [{ instancePath: '', message: (error as Error).message }]) {
         problems.push({
           manifest: name,
-          path: detail.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+          path: jsonPath(detail.instancePath),
           message: detail.message ?? 'invalid',
         });
       }
     }
   }
   return [...problems, ...unknownFields(known)];
+}
+
+/** A JSON pointer (`/spec/containers/0/name`) as the path the type check reports too. */
+function jsonPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((token) => (/^\d+$/.test(token) ? `[${token}]` : `.${token}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 // The declarations of kubernetes-models are parsed once per process, not once per check.
@@ -102,10 +113,7 @@ function unknownFields(manifests: Manifest[]): Problem[] {
   const text = manifests
     .map((manifest, index) => {
       const module = `${modelModule(manifest.apiVersion)}/${manifest.kind}`;
-      return (
-        `import type { I${manifest.kind} as T${index} } from '${module}';\n` +
-        `export const m${index}: T${index} = ${JSON.stringify(manifest, null, 2)};\n`
-      );
+      return `import type { I${manifest.kind} as T${index} } from '${module}';\nexport declare const m${index}: T${index};\n`;
     })
     .join('');
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true);
@@ -121,52 +129,59 @@ function unknownFields(manifests: Manifest[]): Problem[] {
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (name) => name === fileName || fileExists(name);
   const program = ts.createProgram([fileName], OPTIONS, host);
+  const checker = program.getTypeChecker();
 
-  const diagnostics = [
-    ...program.getSyntacticDiagnostics(source),
-    ...program.getSemanticDiagnostics(source),
-  ];
-  return diagnostics.map((diagnostic) => {
-    const { index, path } = locate(source, diagnostic.start ?? 0);
-    const manifest = manifests[index];
-    const chain = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n').split('\n');
-    const excess = /known properties, and '"?([^'"]+)"?' does not exist in type/.exec(chain[0]);
-    return {
-      manifest: manifest ? `${manifest.kind}/${manifest.metadata.name}` : '?',
-      path,
-      message: excess
-        ? `unknown field "${excess[1]}" (kubectl apply refuses it)`
-        : (chain.at(-1) ?? '').trim(),
-    };
+  const problems: Problem[] = program.getSemanticDiagnostics(source).map((diagnostic) => ({
+    manifest: 'test/deploy/k8s-schema.ts',
+    path: '',
+    message: ts.flattenDiagnosticMessageText(diagnostic.messageText, ' '),
+  }));
+  const declarations = source.statements.filter(ts.isVariableStatement);
+  manifests.forEach((manifest, index) => {
+    const declaration = declarations[index].declarationList.declarations[0];
+    const report = (path: string, field: string) =>
+      problems.push({
+        manifest: `${manifest.kind}/${manifest.metadata.name}`,
+        path: path === '' ? field : `${path}.${field}`,
+        message: `unknown field "${field}" (kubectl apply refuses it)`,
+      });
+    walk(checker, manifest, checker.getTypeAtLocation(declaration.name), '', report);
   });
+  return problems;
 }
 
-/** Which manifest (its `m<index>` declaration) and which JSON path a position falls in. */
-function locate(source: ts.SourceFile, position: number): { index: number; path: string } {
-  let node: ts.Node = source;
-  for (;;) {
-    const child: ts.Node | undefined = node
-      .getChildren(source)
-      .find((c) => c.getStart(source) <= position && position < c.getEnd());
-    if (!child) break;
-    node = child;
+/** Every key of `value` must be a property of `type` (or fall under its index signature). */
+function walk(
+  checker: ts.TypeChecker,
+  value: unknown,
+  type: ts.Type,
+  path: string,
+  report: (path: string, field: string) => void,
+): void {
+  const members = (
+    checker.getNonNullableType(type).isUnion()
+      ? (checker.getNonNullableType(type) as ts.UnionType).types
+      : [checker.getNonNullableType(type)]
+  ).filter((member) => member.flags & ts.TypeFlags.Object);
+  if (members.length === 0) return; // a scalar, or `any`: nothing to check below
+  if (Array.isArray(value)) {
+    const element = members
+      .map((member) => checker.getIndexTypeOfType(member, ts.IndexKind.Number))
+      .find((found) => found !== undefined);
+    if (element) value.forEach((item, i) => walk(checker, item, element, `${path}[${i}]`, report));
+    return;
   }
-  const path: string[] = [];
-  let index = -1;
-  for (let current: ts.Node | undefined = node; current; current = current.parent) {
-    if (ts.isPropertyAssignment(current) && ts.isStringLiteral(current.name)) {
-      path.unshift(current.name.text);
-    }
-    const parent = current.parent as ts.Node | undefined;
-    if (parent && ts.isArrayLiteralExpression(parent)) {
-      const at = parent.elements.indexOf(current as ts.Expression);
-      if (at >= 0) path.unshift(`[${at}]`);
-    }
-    if (parent && ts.isSourceFile(parent)) {
-      // Two statements per manifest: its type's import, then its declaration.
-      index = Math.floor(parent.statements.indexOf(current as ts.Statement) / 2);
-      break;
-    }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [field, child] of Object.entries(value)) {
+    const property = members
+      .map((member) => checker.getPropertyOfType(member, field))
+      .find((found) => found !== undefined);
+    const childType = property
+      ? checker.getTypeOfSymbol(property)
+      : members
+          .map((member) => checker.getIndexTypeOfType(member, ts.IndexKind.String))
+          .find((found) => found !== undefined);
+    if (childType === undefined) report(path, field);
+    else walk(checker, child, childType, path === '' ? field : `${path}.${field}`, report);
   }
-  return { index, path: path.join('.').replace(/\.\[/g, '[') };
 }

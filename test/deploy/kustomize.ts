@@ -364,10 +364,13 @@ function base64Values(data: Record<string, string>): Record<string, string> {
   );
 }
 
-/** Kustomize's suffix: sha256 of the sorted-key JSON of kind, name, data (and type), 10 characters. */
+/**
+ * Kustomize's suffix (api/hasher): sha256 of the sorted-key JSON of kind, data (and a Secret's
+ * type), first 10 hex digits with 0, 1, 3, a, e swapped for letters. Its `name` field is always
+ * empty: kustomize looks it up with a path that never matches ("metadata/name" as one key).
+ */
 function contentHash(manifest: Manifest): string {
-  const fields: JsonObject = { kind: manifest.kind, name: manifest.metadata.name };
-  fields.data = manifest.data ?? {};
+  const fields: JsonObject = { kind: manifest.kind, name: '', data: manifest.data ?? '' };
   if (manifest.kind === 'Secret') fields.type = manifest.type;
   const hex = createHash('sha256').update(sortedJson(fields)).digest('hex');
   const swap: Record<string, string> = { '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' };
@@ -389,7 +392,8 @@ function applyPatch(
   entry: NonNullable<Kustomization['patches']>[number],
   resources: Manifest[],
 ): void {
-  const text = entry.path !== undefined ? readFileSync(resolve(dir, entry.path), 'utf8') : entry.patch;
+  const text =
+    entry.path !== undefined ? readFileSync(resolve(dir, entry.path), 'utf8') : entry.patch;
   if (text === undefined || !isObject(entry.target) || typeof entry.target.kind !== 'string') {
     fail(file, 'a patch needs `patch` or `path`, and a `target` with a kind');
   }
@@ -398,7 +402,8 @@ function applyPatch(
     fail(file, 'only JSON 6902 patches (a list of operations) are supported, not strategic merge');
   }
   const targets = resources.filter((manifest) => matches(manifest, entry.target));
-  if (targets.length === 0) fail(file, `patch target ${JSON.stringify(entry.target)} matches nothing`);
+  if (targets.length === 0)
+    fail(file, `patch target ${JSON.stringify(entry.target)} matches nothing`);
   for (const manifest of targets) {
     for (const operation of operations) applyOperation(file, manifest, asObject(operation));
   }
@@ -418,7 +423,8 @@ function matches(manifest: Manifest, target: PatchTarget): boolean {
 
 function applyOperation(file: string, root: Manifest, operation: JsonObject): void {
   const { op, path, value } = operation;
-  if (typeof path !== 'string' || !path.startsWith('/')) fail(file, `bad patch path ${String(path)}`);
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    fail(file, `bad patch path ${String(path)}`);
   const tokens = path
     .slice(1)
     .split('/')
@@ -426,7 +432,11 @@ function applyOperation(file: string, root: Manifest, operation: JsonObject): vo
   const last = tokens.pop() as string;
   let parent: Json = root;
   for (const token of tokens) {
-    parent = Array.isArray(parent) ? parent[Number(token)] : isObject(parent) ? parent[token] : undefined;
+    parent = Array.isArray(parent)
+      ? parent[Number(token)]
+      : isObject(parent)
+        ? parent[token]
+        : undefined;
     if (parent === undefined) fail(file, `patch path ${path} does not exist in ${describe(root)}`);
   }
   const exists = Array.isArray(parent)
@@ -434,7 +444,8 @@ function applyOperation(file: string, root: Manifest, operation: JsonObject): vo
     : isObject(parent) && last in parent;
   switch (op) {
     case 'add':
-      if (Array.isArray(parent)) parent.splice(last === '-' ? parent.length : Number(last), 0, value);
+      if (Array.isArray(parent))
+        parent.splice(last === '-' ? parent.length : Number(last), 0, value);
       else asObject(parent)[last] = value;
       return;
     case 'replace':
