@@ -13,6 +13,7 @@ import {
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { installHttpHygiene } from './common/http/http-hygiene';
 import { createHttpServer } from './common/http/http-server';
+import type { RequestListener } from './common/http/request-pacing';
 import { installOverloadProtection } from './common/http/overload-protection';
 import { installRequestDeadline } from './common/http/request-deadline';
 import { createPino, installAccessLog, JsonLogger } from './common/logging/json-logger';
@@ -64,7 +65,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     // Our own server: request, header, keep-alive and idle timeouts, and paced requests so a
     // saturated instance still accepts new connections (src/common/http/http-server.ts).
-    serverFactory: (listener) => createHttpServer(listener, requestTimeoutMs),
+    serverFactory: (listener: RequestListener) => createHttpServer(listener, requestTimeoutMs),
     // request.ip is the socket peer, or, when that peer is a trusted proxy, the right-most
     // X-Forwarded-For hop that is not one (proxy-addr): a client cannot forge its own address
     // by sending the header itself. Per-address limits count that address.

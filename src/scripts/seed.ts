@@ -10,7 +10,7 @@ import { emailKey } from '../modules/user/domain/user';
 import { UserService } from '../modules/user/domain/user.service';
 
 /**
- * Demo data, safe to run any number of times: fixed demo users who can log in, and for each demo
+ * Demo data, safe to run any number of times, also at once: fixed demo users who can log in, and for each demo
  * concert a set of schedules with an open booking window (added again only when none is open any
  * more).
  *
@@ -47,8 +47,18 @@ async function seed(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(), {
     logger: ['error', 'warn'],
   });
+  const db = app.get(DataSource);
+  // Two seed runs at once (a compose `up` racing a manual `npm run seed`) would each see "no
+  // concert, no open schedule" and create them twice: a MySQL named lock, per database, makes the
+  // second run wait for the first and then find everything in place.
+  const lockName = `concert_booking_seed:${String(db.options.database)}`.slice(0, 64);
+  const lock = db.createQueryRunner();
+  await lock.connect();
   try {
-    const db = app.get(DataSource);
+    const [{ acquired }] = (await lock.query('SELECT GET_LOCK(?, 120) AS acquired', [
+      lockName,
+    ])) as Array<{ acquired: number | null }>;
+    if (acquired !== 1) throw new Error('Timed out waiting for another seed run to finish');
     const concerts = app.get(ConcertFacade);
     const cash = app.get(CashService);
     const txHost = app.get(TransactionHost);
@@ -127,6 +137,9 @@ async function seed(): Promise<void> {
     console.log('Concerts (POST /queue/tokens {"concertId": <id>} to queue for one):');
     for (const concert of summary) console.log(`  #${concert.id}  ${concert.title}`);
   } finally {
+    // Released with its connection too, should the query fail.
+    await lock.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+    await lock.release();
     await app.close();
   }
 }

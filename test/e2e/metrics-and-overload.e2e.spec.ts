@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request as rawRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { createUser } from '../factories/catalogue.factory';
 import { authHeader } from '../support/auth';
 import { http, startApp } from '../support/app';
@@ -90,33 +91,55 @@ describe('metrics (e2e)', () => {
   });
 });
 
+/** Sends a request's headers and the first bytes of its body, then nothing (until `finish`). */
+function slowBody(port: number) {
+  const body = JSON.stringify({
+    name: 'slow client',
+    email: 'slow@example.test',
+    password: 'password-123',
+  });
+  const slow = rawRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/users',
+    headers: { 'content-type': 'application/json', 'content-length': body.length },
+  });
+  const status = new Promise<number>((resolve, reject) => {
+    slow.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    slow.on('error', reject);
+  });
+  slow.write(body.slice(0, 5));
+  return { status, finish: () => slow.end(body.slice(5)) };
+}
+
 describe('overload protection (e2e)', () => {
+  it('should report both shedding reasons at 0 when nothing has been shed yet', async () => {
+    const app = await startApp();
+    try {
+      const text = await scrape(app);
+      expect(sample(text, 'http_overload_rejections_total{reason="in_flight"}')).toBe(0);
+      expect(sample(text, 'http_overload_rejections_total{reason="event_loop_delay"}')).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('should shed with 503 and Retry-After, keep probes up and recover when the in-flight limit is reached', async () => {
     const app = await startApp({ OVERLOAD_MAX_IN_FLIGHT: '1', OVERLOAD_RETRY_AFTER_SECONDS: '3' });
+    const user = await createUser(app);
+    // A request stuck behind a table lock holds the only slot for as long as the test likes.
+    const locker = app.get(DataSource).createQueryRunner();
+    await locker.connect();
     try {
-      await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as AddressInfo;
-      // A request whose body never finishes arriving occupies the only slot.
-      const body = JSON.stringify({
-        name: 'slow client',
-        email: 'slow@example.test',
-        password: 'password-123',
-      });
-      const slow = rawRequest({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/users',
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
-      });
-      const slowStatus = new Promise<number>((resolve, reject) => {
-        slow.on('response', (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
-        slow.on('error', reject);
-      });
-      slow.write(body.slice(0, 5));
+      await locker.query('LOCK TABLES users WRITE');
+      const held = request(http(app))
+        .get(`/users/${user.id}`)
+        .set(await authHeader(user.id))
+        .then((response) => response.status);
       await eventually(async () => {
         expect(sample(await scrape(app), 'http_requests_in_flight')).toBe(1);
       });
@@ -128,8 +151,8 @@ describe('overload protection (e2e)', () => {
       expect(shed.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
       await request(http(app)).get('/health/live').expect(200);
 
-      slow.end(body.slice(5));
-      await expect(slowStatus).resolves.toBe(201);
+      await locker.query('UNLOCK TABLES');
+      await expect(held).resolves.toBe(200);
       await eventually(async () => {
         await request(http(app)).get('/concerts').expect(200);
       });
@@ -139,11 +162,33 @@ describe('overload protection (e2e)', () => {
         1,
       );
     } finally {
+      await locker.query('UNLOCK TABLES').catch(() => undefined);
+      await locker.release();
       await app.close();
     }
   });
 
-  it('should shed with 503 when the event loop has been blocked and recover afterwards', async () => {
+  it('should not count a request whose body is still arriving when the in-flight limit is 1', async () => {
+    const app = await startApp({ OVERLOAD_MAX_IN_FLIGHT: '1' });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const slow = slowBody(port);
+      // The dribbling request is not in flight, so it does not turn everyone else away.
+      await request(http(app)).get('/concerts').expect(200);
+      expect(sample(await scrape(app), 'http_requests_in_flight')).toBe(0);
+
+      slow.finish();
+      await expect(slow.status).resolves.toBe(201);
+      expect(sample(await scrape(app), 'http_overload_rejections_total{reason="in_flight"}')).toBe(
+        0,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('should shed with 503 when the event loop stays late and recover afterwards', async () => {
     const app = await startApp({
       OVERLOAD_MAX_IN_FLIGHT: '0',
       OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '20',
@@ -153,19 +198,52 @@ describe('overload protection (e2e)', () => {
       await eventually(async () => {
         await request(http(app)).get('/concerts').expect(200);
       });
-      // Two seconds of synchronous work: the next sample's mean delay is far above 20 ms.
-      const until = Date.now() + 2_000;
-      while (Date.now() < until) {
-        // busy
-      }
+      // Sustained saturation: every iteration of the loop runs 100 ms late, for 1.5 s.
+      let saturated = true;
+      const hog = (async () => {
+        const until = Date.now() + 1_500;
+        while (saturated && Date.now() < until) {
+          const chunk = Date.now() + 100;
+          while (Date.now() < chunk) {
+            // busy
+          }
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 400));
 
       const shed = await request(http(app)).get('/concerts');
+      saturated = false;
+      await hog;
       expect(shed.status).toBe(503);
       expect(shed.body.code).toBe('SERVICE_UNAVAILABLE');
       expect(shed.headers['retry-after']).toBe('1');
       await eventually(async () => {
         await request(http(app)).get('/concerts').expect(200);
       });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('should not shed after one long pause of the event loop when nothing is queued', async () => {
+    const app = await startApp({
+      OVERLOAD_MAX_IN_FLIGHT: '0',
+      OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '20',
+    });
+    try {
+      await eventually(async () => {
+        await request(http(app)).get('/concerts').expect(200);
+      });
+      // One 2 s stall, as a GC pause or a frozen VM would cause, then the loop is punctual.
+      const until = Date.now() + 2_000;
+      while (Date.now() < until) {
+        // busy
+      }
+
+      await request(http(app)).get('/concerts').expect(200);
+      const text = await scrape(app);
+      expect(sample(text, 'http_overload_rejections_total{reason="event_loop_delay"}')).toBe(0);
     } finally {
       await app.close();
     }

@@ -70,6 +70,7 @@ export const databaseConfig = registerAs('database', () => {
     // Server-side bounds on every statement of the app's sessions, inside the request deadline
     // so the server stops on its own even when the client cannot reach it (ADR 0013).
     statementTimeLimitMs: Math.floor(e.REQUEST_DEADLINE_MS / 2),
+    lockWaitSeconds: lockWaitSecondsFor(e.REQUEST_DEADLINE_MS),
     migrateOnStart: e.DB_MIGRATIONS_ON_START === 'true',
   };
 });
@@ -84,6 +85,18 @@ export const databaseConfig = registerAs('database', () => {
 const MIN_POOL_QUEUE = 200;
 function poolQueueLimit(maxInFlight: number): number {
   return Math.max(MIN_POOL_QUEUE, maxInFlight);
+}
+
+/**
+ * The app's sessions' innodb_lock_wait_timeout. A transaction that waits for a row lock longer is
+ * answered (503, or 409 where the row is a seat being taken) instead of queued: every transaction
+ * here holds its locks for milliseconds (lock, write, commit; never across a network call), so a
+ * long wait means a stalled holder or a queue too long to serve in time. A third of the deadline
+ * (3 s of 10 s) leaves room for a queue of writers on one hot row (a wallet) and for the rest of
+ * the request; the server's default, 50 s, outlasts every client and proxy. Holds ask for 1 s.
+ */
+export function lockWaitSecondsFor(requestDeadlineMs: number): number {
+  return Math.min(5, Math.max(1, Math.floor(requestDeadlineMs / 3000)));
 }
 
 export const redisConfig = registerAs('redis', () => {

@@ -37,6 +37,17 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('should give requests a 10 s deadline and the pool an acquire bound as long by default', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({
+      REQUEST_DEADLINE_MS: 10_000,
+      DB_POOL_ACQUIRE_TIMEOUT_MS: 10_000,
+    });
+    // The 1 s session lock wait must fit inside the deadline.
+    expect(() => validateEnvironment({ ...REQUIRED, REQUEST_DEADLINE_MS: '1000' })).toThrow(
+      /REQUEST_DEADLINE_MS/,
+    );
+  });
+
   it('should parse numbers given as strings', () => {
     expect(
       validateEnvironment({ ...REQUIRED, PORT: '8080', QUEUE_MAX_ACTIVE_USERS: '2' }),
@@ -54,7 +65,13 @@ describe('validateEnvironment', () => {
         REDIS_URL: 'localhost:6379',
         RESERVATION_HOLD_SECONDS: '0',
       }),
-    ).toThrow(/PORT="eighty"[\s\S]*REDIS_URL="localhost:6379"[\s\S]*RESERVATION_HOLD_SECONDS=0/);
+    ).toThrow(/PORT="eighty"[\s\S]*REDIS_URL: [\s\S]*RESERVATION_HOLD_SECONDS=0/);
+  });
+
+  it('should never print REDIS_URL, which may carry a password', () => {
+    expect(() =>
+      validateEnvironment({ ...REQUIRED, REDIS_URL: 'http://:hunter2-password@redis:6379' }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
   });
 
   it('should treat an empty value as unset', () => {

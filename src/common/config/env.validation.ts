@@ -17,7 +17,13 @@ import {
 const MIN_SECRET_LENGTH = 32;
 
 /** Their values never appear in an error message or a log line, valid or not. */
-const SECRET_KEYS = new Set(['ADMIN_API_KEY', 'AUTH_JWT_SECRET', 'DB_PASSWORD', 'EVENTS_AMQP_URL']);
+const SECRET_KEYS = new Set([
+  'ADMIN_API_KEY',
+  'AUTH_JWT_SECRET',
+  'DB_PASSWORD',
+  'EVENTS_AMQP_URL',
+  'REDIS_URL',
+]);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -66,14 +72,17 @@ export class EnvironmentVariables {
   DB_POOL_SIZE = 20;
 
   /**
-   * Longest wait for a pooled MySQL connection (and, for transactions, for a writer's share of the
+   * Longest wait for a pooled MySQL connection (and, for transactions, for their share of the
    * pool); within a request never longer than what is left of REQUEST_DEADLINE_MS. Past it: 503.
+   * As long as the deadline by default: a burst the overload guard admitted is not turned away
+   * by the pool while it could still be answered in time; jobs, which have no request's
+   * deadline, are bounded by it.
    */
   @Transform(toInt)
   @IsInt()
   @Min(100)
   @Max(120_000)
-  DB_POOL_ACQUIRE_TIMEOUT_MS = 3_000;
+  DB_POOL_ACQUIRE_TIMEOUT_MS = 10_000;
 
   // Set (e.g. /run/mysqld/mysqld.sock) when MySQL runs on the same host: a Unix socket costs both
   // sides less CPU per statement than loopback TCP. DB_HOST/DB_PORT are then ignored.
@@ -408,12 +417,12 @@ export class EnvironmentVariables {
   /**
    * Longest a request may take from its arrival to its answer. Every MySQL and Redis call on its
    * path gets what is left; past it the statement is stopped (never to commit later) and the
-   * client gets 503 with Retry-After (docs/adr/0013-request-deadline.md). At least 2 s: the
-   * per-session lock wait (1 s) and statement limit (half of this) must fit inside it.
+   * client gets 503 with Retry-After (docs/adr/0013-request-deadline.md). At least 1.5 s: the
+   * holds' 1 s lock wait must fit inside it.
    */
   @Transform(toInt)
   @IsInt()
-  @Min(2_000)
+  @Min(1_500)
   @Max(120_000)
   REQUEST_DEADLINE_MS = 10_000;
 

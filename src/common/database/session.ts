@@ -3,20 +3,21 @@ import { createConnection, type PoolConnection } from 'mysql2';
 import type { Socket } from 'node:net';
 import type { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 
-/**
- * A row lock held longer than this is a stalled holder, not contention: every transaction of this
- * service holds its locks for milliseconds (lock, write, commit; never across a network call), so
- * a wait past a second is answered (409 for a seat, 503 otherwise) rather than queued. The
- * server's default is 50 s, longer than any client or proxy waits.
- */
-export const LOCK_WAIT_TIMEOUT_SECONDS = 1;
-
 /** How long killing a connection's server thread may take before it is given up. */
 const KILL_TIMEOUT_MS = 2_000;
+/**
+ * Kills under way at once. When MySQL stalls, every request in flight passes its deadline together;
+ * a connection per kill would then add hundreds of connections to a server already in trouble.
+ * The ones skipped still have the reset and the server-side limits.
+ */
+const MAX_KILLS_IN_FLIGHT = 4;
+let killsInFlight = 0;
 
 export interface SessionLimits {
   /** Longest any one statement may run on the server. */
   statementTimeLimitMs: number;
+  /** innodb_lock_wait_timeout, unless a transaction asks for its own. */
+  lockWaitSeconds: number;
 }
 
 /**
@@ -34,7 +35,7 @@ export function sessionLimitsStatement(
     flavour === 'mariadb'
       ? `max_statement_time = ${(ms / 1000).toFixed(3)}`
       : `max_execution_time = ${ms}`;
-  return `SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_TIMEOUT_SECONDS}, ${statementLimit}`;
+  return `SET SESSION innodb_lock_wait_timeout = ${limits.lockWaitSeconds}, ${statementLimit}`;
 }
 
 /**
@@ -64,7 +65,15 @@ export function killConnection(
   threadId: number | null | undefined,
   logger: Logger,
 ): void {
-  if (threadId === null || threadId === undefined) return;
+  if (threadId === null || threadId === undefined || killsInFlight >= MAX_KILLS_IN_FLIGHT) return;
+  killsInFlight++;
+  let settled = false;
+  const settle = () => {
+    if (settled) return;
+    settled = true;
+    killsInFlight--;
+    killer.destroy();
+  };
   const killer = createConnection({
     host: options.host,
     port: options.port,
@@ -74,11 +83,11 @@ export function killConnection(
     connectTimeout: KILL_TIMEOUT_MS,
   });
   killer.on('error', () => undefined);
-  const giveUp = setTimeout(() => killer.destroy(), KILL_TIMEOUT_MS);
+  const giveUp = setTimeout(settle, KILL_TIMEOUT_MS);
   giveUp.unref();
   killer.query('KILL ?', [threadId], (error) => {
     clearTimeout(giveUp);
-    killer.destroy();
+    settle();
     // 1094 ER_NO_SUCH_THREAD: the server already dropped it, which is the goal.
     if (error && error.errno !== 1094) {
       logger.warn(`could not kill MySQL thread ${threadId}: ${error.code ?? error.message}`);

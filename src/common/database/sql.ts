@@ -28,8 +28,8 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /**
- * The row was locked by another transaction for longer than the session's lock wait (1 s, ADR
- * 0013): its holder is stalled or gone. Where a locked row can only mean "someone is taking
+ * The row was locked by another transaction for longer than this transaction's lock wait (ADR
+ * 0013): its holder is stalled or gone, or too many wait for it. Where a locked row can only mean "someone is taking
  * it", the repository turns this into the domain's "taken" answer.
  */
 export function isLockWaitTimeout(error: unknown): boolean {

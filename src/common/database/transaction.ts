@@ -17,7 +17,12 @@ export interface SqlRunner {
 export type IsolationLevel = 'READ COMMITTED';
 
 /** Without a configuration (scripts build the host by hand): the defaults of env.validation. */
-const DEFAULT_LIMITS = { acquireTimeoutMs: 3_000, statementTimeLimitMs: 5_000, poolSize: 20 };
+const DEFAULT_LIMITS = {
+  acquireTimeoutMs: 10_000,
+  statementTimeLimitMs: 5_000,
+  lockWaitSeconds: 3,
+  poolSize: 20,
+};
 
 /**
  * COMMIT is not sent with less than this left of the deadline: a COMMIT still in flight when the
@@ -32,6 +37,8 @@ interface Lease {
   timer?: NodeJS.Timeout;
   /** Set once the deadline passed: the connection is gone and nothing more may run on it. */
   expired: boolean;
+  /** Given back to the pool or destroyed: no longer this lease's to expire. */
+  ended?: boolean;
   /** Rejects the statement in flight, if any. */
   abort?: (error: Error) => void;
 }
@@ -76,17 +83,21 @@ export class TransactionHost {
   private readonly acquireTimeoutMs: number;
   private readonly transactionSlots: Slots;
   private readonly limits: SessionLimits;
-  /** Connections whose session already has the limits; a connection lives as long as its session. */
-  private readonly prepared = new WeakSet<PoolConnection>();
+  /**
+   * Connections whose session has the limits, with the lock wait it has now; a connection lives
+   * as long as its session.
+   */
+  private readonly lockWaits = new WeakMap<PoolConnection, number>();
   private flavour?: Promise<'mariadb' | 'mysql'>;
 
   constructor(
     private readonly dataSource: DataSource,
     @Optional() @Inject(databaseConfig.KEY) config?: DatabaseConfig,
   ) {
-    const { acquireTimeoutMs, statementTimeLimitMs, poolSize } = config ?? DEFAULT_LIMITS;
+    const { acquireTimeoutMs, statementTimeLimitMs, lockWaitSeconds, poolSize } =
+      config ?? DEFAULT_LIMITS;
     this.acquireTimeoutMs = acquireTimeoutMs;
-    this.limits = { statementTimeLimitMs };
+    this.limits = { statementTimeLimitMs, lockWaitSeconds };
     this.transactionSlots = new Slots(transactionShare(poolSize));
   }
 
@@ -102,14 +113,17 @@ export class TransactionHost {
   /**
    * Runs `work` in one transaction: commit when it resolves, rollback when it throws. Called
    * inside a transaction, `work` joins it, so a use case can compose steps that each need one.
-   * `isolation` applies to this transaction only (a joined call keeps the outer one's).
+   * `isolation` applies to this transaction only (a joined call keeps the outer one's), and so
+   * does `lockWaitSeconds`, the longest any of its statements waits for a row lock (default: the
+   * session's, a third of the deadline).
    */
   async withTransaction<T>(
     work: () => Promise<T>,
-    options: { isolation?: IsolationLevel } = {},
+    options: { isolation?: IsolationLevel; lockWaitSeconds?: number } = {},
   ): Promise<T> {
     if (this.isTransactionActive()) return work();
     return this.inTransaction(async (lease) => {
+      await this.setLockWait(lease, options.lockWaitSeconds ?? this.limits.lockWaitSeconds);
       // Without SESSION it covers the next transaction only: the pooled connection's next user
       // gets the server default again.
       if (options.isolation) {
@@ -132,8 +146,8 @@ export class TransactionHost {
       throw new Error('withReadOnlySnapshot cannot run inside another transaction');
     }
     return this.inTransaction(async (lease) => {
-      // Without SESSION it applies to the next transaction only, so the pooled connection keeps
-      // its default afterwards.
+      // Takes no locks, so its lock wait does not matter. Without SESSION the isolation level
+      // applies to the next transaction only, so the pooled connection keeps its default.
       await this.run(lease, 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await this.run(lease, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       return this.active.run(lease, work);
@@ -220,9 +234,15 @@ export class TransactionHost {
     const connection = await this.bounded(deadline, (waitMs) => acquire(this.pool(), waitMs));
     const lease: Lease = { connection, deadline, expired: false };
     if (deadline) {
-      lease.timer = setTimeout(() => this.expire(lease), Math.max(0, deadline.remainingMs()));
+      // One poll phase of grace: after a pause of the whole process (a GC, a frozen VM) the timer
+      // fires before the loop has read what arrived meanwhile; an answer already there, a
+      // COMMIT's OK above all, must win over the deadline rather than be thrown away unread.
+      lease.timer = setTimeout(
+        () => setImmediate(() => this.expire(lease)),
+        Math.max(0, deadline.remainingMs()),
+      );
     }
-    if (!this.prepared.has(connection)) {
+    if (!this.lockWaits.has(connection)) {
       try {
         await this.prepareSession(lease);
       } catch (error) {
@@ -246,17 +266,29 @@ export class TransactionHost {
       throw error;
     }
     await this.run(lease, sessionLimitsStatement(flavour, this.limits));
-    this.prepared.add(lease.connection);
+    this.lockWaits.set(lease.connection, this.limits.lockWaitSeconds);
+  }
+
+  /**
+   * A session value, so it costs a statement only when this connection's last transaction asked
+   * for another one (holds want 1 s, everything else the default).
+   */
+  private async setLockWait(lease: Lease, seconds: number): Promise<void> {
+    if (this.lockWaits.get(lease.connection) === seconds) return;
+    await this.run(lease, `SET SESSION innodb_lock_wait_timeout = ${Math.floor(seconds)}`);
+    this.lockWaits.set(lease.connection, seconds);
   }
 
   private giveBack(lease: Lease): void {
     clearTimeout(lease.timer);
+    lease.ended = true;
     lease.connection.release();
   }
 
   private discard(lease: Lease): void {
     clearTimeout(lease.timer);
-    if (lease.expired) return;
+    if (lease.expired || lease.ended) return;
+    lease.ended = true;
     lease.connection.on('error', () => undefined);
     lease.connection.destroy();
   }
@@ -268,7 +300,7 @@ export class TransactionHost {
    * at once if the server is reachable. See ADR 0013 for what remains possible and why.
    */
   private expire(lease: Lease): void {
-    if (lease.expired) return;
+    if (lease.expired || lease.ended) return;
     lease.expired = true;
     clearTimeout(lease.timer);
     lease.abort?.(new DeadlineExceededError());

@@ -88,15 +88,20 @@ export function withinDeadline<T>(promise: Promise<T>, deadline: Deadline): Prom
     return Promise.reject(new DeadlineExceededError());
   }
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineExceededError()), Math.ceil(remaining));
+    // One poll phase of grace, so an answer that arrived while the whole process was paused is
+    // read before the deadline is declared missed (the first settlement wins).
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new DeadlineExceededError())),
+      Math.ceil(remaining),
+    );
     promise.then(
       (value) => {
         clearTimeout(timer);
         resolve(value);
       },
-      (error: unknown) => {
+      (error: Error) => {
         clearTimeout(timer);
-        reject(error as Error);
+        reject(error);
       },
     );
   });

@@ -14,6 +14,13 @@ export function sendProblem(
   logger: Logger,
 ): void {
   const { problem, retryAfterSeconds, unexpected } = resolveProblem(error);
+  // The client hung up (mid-body, or while we worked): there is no one to answer, and the error
+  // this surfaces (`aborted`, ECONNRESET) is the client's socket, not an outage of MySQL or Redis,
+  // so it is neither logged nor counted as one. Bugs are still logged, whoever is listening.
+  if (!unexpected && clientGone(request, reply)) {
+    logger.debug?.({ requestId: request.id, url: request.url }, 'client closed the request');
+    return;
+  }
   const body = { ...problem, instance: request.url.split('?')[0], requestId: String(request.id) };
   if (unexpected) {
     logger.error(
@@ -37,6 +44,11 @@ export function sendProblem(
     void reply.header('WWW-Authenticate', 'Bearer realm="concert-booking"');
   }
   void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).send(body);
+}
+
+function clientGone(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (reply.sent || reply.raw.headersSent) return false;
+  return request.raw.socket?.destroyed === true;
 }
 
 @Catch()

@@ -61,7 +61,10 @@ export function trackConnections(server: Server): ConnectionDrainer {
     });
   });
 
-  const busyResponses = () => [...pending].filter((response) => !isLongLived(response)).length;
+  // Work the drain waits for: responses in progress, except event streams.
+  const requestsInProgress = () => [...pending].some((response) => !isLongLived(response));
+  const carriesStream = (socket: Socket) =>
+    [...pending].some((response) => response.socket === socket && isLongLived(response));
 
   return {
     async drain(graceMs) {
@@ -80,13 +83,11 @@ export function trackConnections(server: Server): ConnectionDrainer {
             socket.destroy();
           }
         }
-        if (busyResponses() === 0 && [...connections.values()].every((c) => c.busy > 0)) break;
+        const idleLeft = [...connections.values()].some((connection) => connection.busy === 0);
+        if (!requestsInProgress() && !idleLeft) break;
         await sleep(POLL_MS);
       }
-      const forced = [...connections.keys()].filter((socket) => {
-        const response = [...pending].find((r) => r.socket === socket);
-        return response === undefined || !isLongLived(response);
-      });
+      const forced = [...connections.keys()].filter((socket) => !carriesStream(socket));
       for (const socket of forced) socket.destroy();
       return { forced: forced.length, elapsedMs: Math.round(performance.now() - started) };
     },

@@ -6,6 +6,7 @@ import { OverloadConfig } from '../config/configuration';
 import { ERROR_SPECS, ErrorCode, problemType } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem-details.filter';
 import { MetricsService, OverloadReason } from '../metrics/metrics.service';
+import { queueWaitMs } from './request-pacing';
 
 // Probes and scrapes must see the truth about an overloaded instance, so they are never shed.
 const EXEMPT = /^\/(health|metrics)(\/|\?|$)/;
@@ -119,9 +120,12 @@ export function installOverloadProtection(
     eventLoopDelayMs: () => lag.ms,
   });
 
-  const overloaded = (): OverloadReason | undefined => {
+  // The lag of the loop, or, with requests paced (request-pacing.ts), this request's own wait
+  // behind the others: either is the delay queued work suffers.
+  const overloaded = (request: FastifyRequest): OverloadReason | undefined => {
     if (config.maxInFlight > 0 && inFlight >= config.maxInFlight) return 'in_flight';
-    if (config.maxEventLoopDelayMs > 0 && lag.ms > config.maxEventLoopDelayMs) {
+    const maxDelay = config.maxEventLoopDelayMs;
+    if (maxDelay > 0 && (lag.ms > maxDelay || queueWaitMs(request.raw) > maxDelay)) {
       return 'event_loop_delay';
     }
     return undefined;
@@ -156,14 +160,14 @@ export function installOverloadProtection(
 
   fastify.addHook('onRequest', (request, reply, done) => {
     if (EXEMPT.test(request.url)) return done();
-    const reason = overloaded();
+    const reason = overloaded(request);
     if (reason) return shed(request, reply, reason);
     done();
   });
 
   fastify.addHook('preValidation', (request, reply, done) => {
     if (EXEMPT.test(request.url)) return done();
-    const reason = overloaded();
+    const reason = overloaded(request);
     if (reason) return shed(request, reply, reason);
     inFlight++;
     let released = false;

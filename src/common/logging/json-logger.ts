@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import pino, { Level, Logger } from 'pino';
+import { wasShed } from '../http/overload-protection';
 
 type NestLevel = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
 
@@ -98,7 +99,10 @@ export class JsonLogger implements LoggerService {
 export function installAccessLog(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
-    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'debug' : 'trace';
+    // A shed request is an answer the overload guard chose, summarised in its own warning every
+    // 10 s; an error line for each would write megabytes a second exactly when CPU is short.
+    const level: Level =
+      status >= 500 && !wasShed(request) ? 'error' : status >= 400 ? 'debug' : 'trace';
     if (logger.isLevelEnabled(level)) {
       logger[level](
         {

@@ -25,7 +25,8 @@ export const BUSINESS_GAUGES = {
 } as const;
 
 /** Why a request was shed before reaching a handler (see src/common/http/overload-protection.ts). */
-export type OverloadReason = 'in_flight' | 'event_loop_delay';
+export const OVERLOAD_REASONS = ['in_flight', 'event_loop_delay'] as const;
+export type OverloadReason = (typeof OVERLOAD_REASONS)[number];
 
 export interface OverloadReaders {
   inFlight: () => number;
@@ -93,6 +94,8 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Every reason exists from the start at 0, so "shed requests" reads 0 rather than "No data".
+    for (const reason of OVERLOAD_REASONS) this.overloadRejections.labels(reason).inc(0);
     const inFlight: Gauge = new Gauge({
       name: 'http_requests_in_flight',
       help: 'Requests in progress on this instance',
@@ -101,7 +104,7 @@ export class MetricsService {
     });
     const loopDelay: Gauge = new Gauge({
       name: 'http_event_loop_delay_seconds',
-      help: 'Mean event-loop delay over the last sample, as the overload guard sees it',
+      help: 'Event-loop delay (median of the last three timer ticks), as the overload guard sees it',
       registers: [this.registry],
       collect: () => loopDelay.set(this.overloadRead.eventLoopDelayMs() / 1000),
     });

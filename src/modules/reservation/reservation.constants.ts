@@ -8,6 +8,13 @@ export const seatLockKey = (seatId: number) => `lock:seat:${seatId}`;
  */
 export const SEAT_LOCK_TTL_MS = 5_000;
 
+/**
+ * Longest a hold waits for a row lock. A seat row locked for longer is held by a transaction that
+ * has stalled (a paused instance keeps its locks): the fan hears 409 in about a second instead of
+ * waiting for it (ADR 0013).
+ */
+export const HOLD_LOCK_WAIT_SECONDS = 1;
+
 /** The release job runs every second so a run-out hold is freed well within the 5 s promise. */
 export const RELEASE_INTERVAL_MS = 1_000;
 /** Holds expired per transaction: small enough to keep row locks short. */

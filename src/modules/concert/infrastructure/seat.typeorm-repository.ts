@@ -78,7 +78,7 @@ export class SeatTypeOrmRepository extends SeatRepository {
     } catch (error) {
       // The seat row is locked by a transaction that is taking, paying for or freeing this seat
       // and has stalled (a paused instance keeps its locks): the seat is not free now, and the
-      // fan hears so within the session's lock wait instead of queueing behind it (ADR 0013).
+      // fan hears so within the hold's lock wait (1 s) instead of queueing behind it (ADR 0013).
       if (isLockWaitTimeout(error)) return false;
       throw error;
     }

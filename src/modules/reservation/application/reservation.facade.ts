@@ -12,6 +12,7 @@ import { Reservation } from '../domain/reservation';
 import { LapsedHold } from '../domain/reservation.repository';
 import { ReservationService } from '../domain/reservation.service';
 import {
+  HOLD_LOCK_WAIT_SECONDS,
   RELEASE_BATCH_SIZE,
   RELEASE_MAX_BATCHES_PER_RUN,
   SEAT_LOCK_TTL_MS,
@@ -95,19 +96,23 @@ export class ReservationFacade {
     userId: string,
     seat: HoldableSeat,
   ): Promise<{ reservation: Reservation; retired: number }> {
-    return this.txHost.withTransaction(async () => {
-      const retired = await this.reservations.retireLapsedHold(seat.lapsedReservationId);
-      const expiresAt = await this.reservations.startHold(userId, seat.scheduleId);
-      await this.seats.hold(seat, expiresAt);
-      const reservation = await this.reservations.createHold(userId, seat, expiresAt);
-      await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
-      // The run-out hold this one displaced expired here rather than in the job: its event too.
-      await this.events.record(
-        ...(retired ? [reservationEvent('reservation.expired', retired)] : []),
-        reservationEvent('reservation.held', reservation),
-      );
-      return { reservation, retired: retired ? 1 : 0 };
-    });
+    return this.txHost.withTransaction(
+      async () => {
+        const retired = await this.reservations.retireLapsedHold(seat.lapsedReservationId);
+        const expiresAt = await this.reservations.startHold(userId, seat.scheduleId);
+        await this.seats.hold(seat, expiresAt);
+        const reservation = await this.reservations.createHold(userId, seat, expiresAt);
+        await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
+        // The run-out hold this one displaced expired here rather than in the job: its event too.
+        await this.events.record(
+          ...(retired ? [reservationEvent('reservation.expired', retired)] : []),
+          reservationEvent('reservation.held', reservation),
+        );
+        return { reservation, retired: retired ? 1 : 0 };
+      },
+      // A seat row locked past this is a stalled taker: the seat is unavailable (409), now.
+      { lockWaitSeconds: HOLD_LOCK_WAIT_SECONDS },
+    );
   }
 
   private cancelAndFreeSeat(userId: string, reservationId: number): Promise<Reservation> {

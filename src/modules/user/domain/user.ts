@@ -10,7 +10,8 @@ export class User {
   ) {}
 
   static register(name: string, email: string | null, now: Date): User {
-    return new User(randomUUID(), name.trim(), email?.trim() ?? null, now);
+    // NFC: one spelling per name, also for names an identity provider sends.
+    return new User(randomUUID(), name.trim().normalize('NFC'), email?.trim() ?? null, now);
   }
 }
 

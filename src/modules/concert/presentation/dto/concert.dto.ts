@@ -17,6 +17,7 @@ import {
 import { Concert, ScheduleSummary, SeatStatus, SeatView } from '../../domain/concert';
 import { MAX_SEAT_COUNT } from '../../domain/schedule-plan';
 import { InDateRange, toDate } from '../../../../common/http/iso-date';
+import { toNfc, VISIBLE_TEXT } from '../../../../common/http/text';
 
 const MAX_PRICE = 10_000_000;
 export class ConcertResponse {
@@ -71,17 +72,21 @@ export class SeatResponse {
 
 export class CreateConcertRequest {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'IU 2026 World Tour' })
+  @Transform(toNfc)
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   @Matches(/\S/, { message: 'title must not be blank' })
+  @Matches(VISIBLE_TEXT, { message: 'title may contain only visible characters and spaces' })
   title!: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'IU' })
+  @Transform(toNfc)
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(VISIBLE_TEXT, { message: 'performer may contain only visible characters and spaces' })
   performer?: string;
 }
 

@@ -1,18 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { toNfc, VISIBLE_TEXT } from '../../../../common/http/text';
 import { User } from '../../domain/user';
-
-// Letters, marks, numbers, punctuation, symbols and plain spaces: no control, format (bidi
-// override, zero-width) or other invisible characters that could disguise a name.
-const VISIBLE_NAME = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u;
 
 export class CreateUserRequest {
   @ApiProperty({ minLength: 1, maxLength: 50, example: 'Kim Minji' })
+  @Transform(toNfc)
   @IsString()
   @IsNotEmpty()
   @MaxLength(50)
   @Matches(/\S/, { message: 'name must not be blank' })
-  @Matches(VISIBLE_NAME, { message: 'name may contain only visible characters and spaces' })
+  @Matches(VISIBLE_TEXT, { message: 'name may contain only visible characters and spaces' })
   name!: string;
 
   @ApiProperty({ format: 'email', maxLength: 254, example: 'minji@example.com' })
