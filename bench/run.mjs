@@ -397,9 +397,9 @@ async function runScenarios(rows) {
 
 /**
  * The overload run against the deployed shape: through a local nginx configured like the compose
- * front door, when nginx is installed. The same load straight at Node is run as well and reported
- * (judged as well since the paced accept path, docs/operations.md "Overload behaviour"): there, connections opened while the instance is saturated wait in the accept
- * queue, because libuv accepts one connection per event-loop iteration (docs/operations.md).
+ * front door, when nginx is installed. The same load straight at Node is run and judged as well:
+ * libuv accepts one connection per event-loop iteration, so a saturated instance would accept a
+ * burst slowly, which the paced request path prevents (docs/operations.md, "Overload behaviour").
  */
 async function runOverload(servers, tokens, capacity) {
   const direct = 'straight to the instance';
