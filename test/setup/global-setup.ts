@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ensureBuiltServer } from './built-server';
 import { dockerEngineReachable } from './docker-engine';
 import { ensureRabbitMq } from './rabbitmq';
 
@@ -18,6 +19,7 @@ declare global {
  * the local ones. Workers inherit the resulting environment.
  */
 export default async function globalSetup(): Promise<void> {
+  ensureBuiltServer();
   process.env.TEST_RUN_ID ??= randomBytes(4).toString('hex');
 
   if (process.env.TESTCONTAINERS !== 'off' && (await dockerEngineReachable())) {
