@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { Deadline, DeadlineExceededError, runWithDeadline } from '../deadline/deadline';
 import { sendProblem } from '../errors/problem-details.filter';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../redis/redis.module';
 
 /**
  * How long after the deadline the last-resort answer goes out. The MySQL and Redis bounds fire at
@@ -14,14 +15,25 @@ const BACKSTOP_GRACE_MS = 250;
 const deadlines = new WeakMap<FastifyRequest, Deadline>();
 
 /**
+ * Routes that make one Redis call and nothing else (the status poll, the hottest route of an
+ * on-sale, and the event stream's opening poll). Redis's command timeout already bounds them, so
+ * while the deadline is no shorter than that timeout they skip its bookkeeping: an async context,
+ * a timer and two listeners per request, measured at a third of the poll's CPU (promise hooks
+ * included). With a shorter deadline they get it like every other route.
+ */
+const REDIS_ONLY_ROUTES = new Set(['/queue/status', '/queue/events']);
+
+/**
  * Gives every request a deadline of `deadlineMs` from its arrival, carried in async context so
  * every MySQL and Redis call on its path waits at most what is left (ADR 0013), and answers 503
  * SERVICE_UNAVAILABLE with Retry-After should the request still be unanswered shortly after.
  */
 export function installRequestDeadline(fastify: FastifyInstance, deadlineMs: number): void {
   const logger = new Logger('Deadline');
+  const boundedByRedis = deadlineMs >= REDIS_COMMAND_TIMEOUT_MS;
 
   fastify.addHook('onRequest', (request, reply, done) => {
+    if (boundedByRedis && REDIS_ONLY_ROUTES.has(request.routeOptions.url ?? '')) return done();
     const deadline = new Deadline(deadlineMs);
     deadlines.set(request, deadline);
     const due = performance.now() + deadlineMs + BACKSTOP_GRACE_MS;

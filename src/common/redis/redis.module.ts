@@ -4,7 +4,7 @@ import { redisConfig, RedisConfig } from '../config/configuration';
 import { boundByDeadline } from './redis-deadline';
 
 /** Longest wait for one command; within a request, never past its deadline (ADR 0013). */
-const COMMAND_TIMEOUT_MS = 2000;
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
 
 /**
  * One ioredis client per process, injected by its class. It fails fast while Redis is down
@@ -21,10 +21,10 @@ export async function createRedisClient(config: RedisConfig): Promise<Redis> {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: COMMAND_TIMEOUT_MS,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
-  boundByDeadline(client, COMMAND_TIMEOUT_MS);
+  boundByDeadline(client, REDIS_COMMAND_TIMEOUT_MS);
   const logger = new Logger('Redis');
   let lastError = '';
   client.on('error', (error: Error) => {
