@@ -10,6 +10,7 @@ import {
 } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
+import { eventually } from '../support/eventually';
 import { activeTokenFor } from '../support/queue';
 
 interface Ticket {
@@ -127,9 +128,13 @@ describe('waiting queue gating (e2e)', () => {
       (t) => t.status === 'ACTIVE',
     );
     expect(actives).toHaveLength(2);
-    const metrics = (await request(http(a)).get('/metrics').expect(200)).text;
-    expect(metrics).toMatch(/^queue_active_users 2$/m);
-    expect(metrics).toMatch(/^queue_waiting_users 1$/m);
+    // The gauges are what this instance's admission job last saw (every 500 ms): the other
+    // instance may have admitted since, so they agree within a run or two.
+    await eventually(async () => {
+      const metrics = (await request(http(a)).get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/^queue_active_users 2$/m);
+      expect(metrics).toMatch(/^queue_waiting_users 1$/m);
+    });
   });
 
   describe('POST /queue/tokens with bearer authentication', () => {
