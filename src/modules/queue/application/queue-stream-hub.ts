@@ -50,6 +50,8 @@ interface OpenStream {
 export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueStreamHub.name);
   private readonly streams = new Map<string, OpenStream>();
+  /** The same streams by room: a tick and an admission signal touch one room's streams only. */
+  private readonly byRoom = new Map<number, Set<OpenStream>>();
   private readonly refreshing = new Set<number>();
   private readonly refreshAgain = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -73,6 +75,7 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
     this.unsubscribe?.();
     for (const stream of this.streams.values()) stream.sink.end();
     this.streams.clear();
+    this.byRoom.clear();
   }
 
   get openStreams(): number {
@@ -108,7 +111,11 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     // A second stream of the same token replaces the first: one client, one stream.
-    this.streams.get(ticket.token)?.sink.end();
+    const previous = this.streams.get(ticket.token);
+    if (previous) {
+      this.remove(previous);
+      previous.sink.end();
+    }
     const stream: OpenStream = {
       token: ticket.token,
       concertId: ticket.concertId,
@@ -116,24 +123,19 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
       lastPosition: ticket.position,
       lastSentAt: Date.now(),
     };
-    this.streams.set(ticket.token, stream);
-    sink.onClose(() => {
-      if (this.streams.get(stream.token) === stream) this.streams.delete(stream.token);
-    });
+    this.add(stream);
+    sink.onClose(() => this.remove(stream));
   }
 
   /** One pass over every room with open streams; exposed so tests need not wait for the timer. */
   async tick(): Promise<void> {
-    const rooms = new Set([...this.streams.values()].map((stream) => stream.concertId));
-    await Promise.all([...rooms].map((concertId) => this.refreshRoom(concertId)));
+    await Promise.all([...this.byRoom.keys()].map((concertId) => this.refreshRoom(concertId)));
   }
 
   private async listenForAdmissions(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = await this.signals.onAdmissions((concertId) => {
-      if ([...this.streams.values()].some((stream) => stream.concertId === concertId)) {
-        void this.refreshRoom(concertId);
-      }
+      if (this.byRoom.has(concertId)) void this.refreshRoom(concertId);
     });
   }
 
@@ -158,7 +160,7 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async pollRoom(concertId: number): Promise<void> {
-    const streams = [...this.streams.values()].filter((stream) => stream.concertId === concertId);
+    const streams = [...(this.byRoom.get(concertId) ?? [])];
     for (let start = 0; start < streams.length; start += STREAM_BATCH_SIZE) {
       const batch = streams.slice(start, start + STREAM_BATCH_SIZE);
       const tickets = await this.queue.statusOfMany(
@@ -175,7 +177,7 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
     if (!ticket || ticket.status === 'ACTIVE') {
       if (ticket) stream.sink.send('admitted', ticket);
       else stream.sink.send('expired', { token: stream.token });
-      this.streams.delete(stream.token);
+      this.remove(stream);
       stream.sink.end();
       return;
     }
@@ -186,5 +188,19 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
       stream.lastPosition = ticket.position;
       stream.lastSentAt = now;
     }
+  }
+
+  private add(stream: OpenStream): void {
+    this.streams.set(stream.token, stream);
+    let room = this.byRoom.get(stream.concertId);
+    if (!room) this.byRoom.set(stream.concertId, (room = new Set()));
+    room.add(stream);
+  }
+
+  private remove(stream: OpenStream): void {
+    if (this.streams.get(stream.token) === stream) this.streams.delete(stream.token);
+    const room = this.byRoom.get(stream.concertId);
+    room?.delete(stream);
+    if (room?.size === 0) this.byRoom.delete(stream.concertId);
   }
 }

@@ -106,7 +106,6 @@ export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
 
   private update(concertId: number, stored: StoredRoomSettings): RoomSettings {
     const current = this.effective.get(concertId);
-    if (current && this.known.get(concertId) === stored) return current;
     if (current && sameStored(this.known.get(concertId), stored)) {
       this.known.set(concertId, stored);
       return current;
@@ -121,6 +120,7 @@ export class WaitingRoomService implements OnModuleInit, OnApplicationShutdown {
 /** Whether a refresh changed anything (so unchanged rooms keep their settings object). */
 function sameStored(a: StoredRoomSettings | undefined, b: StoredRoomSettings): boolean {
   if (!a) return false;
+  if (a === b) return true;
   return (
     a.maxActiveUsers === b.maxActiveUsers &&
     a.admitPerSecond === b.admitPerSecond &&
