@@ -72,8 +72,21 @@ export const databaseConfig = registerAs('database', () => {
     statementTimeLimitMs: Math.floor(e.REQUEST_DEADLINE_MS / 2),
     lockWaitSeconds: lockWaitSecondsFor(e.REQUEST_DEADLINE_MS),
     migrateOnStart: e.DB_MIGRATIONS_ON_START === 'true',
+    replicas: replicaHosts(e.DB_REPLICA_HOSTS),
+    replicaMaxLagMs: e.DB_REPLICA_MAX_LAG_MS,
   };
 });
+
+function replicaHosts(list: string): { host: string; port: number }[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+    });
+}
 
 /**
  * Requests the pool lets wait for a connection before it fails the next one (503). The overload
@@ -101,7 +114,18 @@ export function lockWaitSecondsFor(requestDeadlineMs: number): number {
 
 export const redisConfig = registerAs('redis', () => {
   const e = env();
-  return { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
+  return {
+    url: e.REDIS_URL,
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    /** Empty: one Redis at `url`; else the Redis Cluster's seed nodes. */
+    clusterNodes: e.REDIS_CLUSTER_NODES.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0)
+      .map((entry) => {
+        const colon = entry.lastIndexOf(':');
+        return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+      }),
+  };
 });
 
 export const queueConfig = registerAs('queue', () => {
@@ -122,6 +146,11 @@ export const reservationConfig = registerAs('reservation', () => {
     maxHoldsPerUser: e.RESERVATION_MAX_HOLDS_PER_USER,
     maxSeatsPerSchedule: e.RESERVATION_MAX_SEATS_PER_SCHEDULE,
     seatLock: e.RESERVATION_SEAT_LOCK,
+    /** Empty: the seat lock lives on the main Redis; else Redlock over these independent masters. */
+    seatLockNodes: (e.REDIS_LOCK_NODES ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url.length > 0),
   };
 });
 

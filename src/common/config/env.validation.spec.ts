@@ -1,3 +1,4 @@
+import { databaseConfig, redisConfig, reservationConfig } from './configuration';
 import { validateEnvironment } from './env.validation';
 
 const SECRET = 'a-test-secret-that-is-long-enough-1234';
@@ -46,6 +47,93 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ ...REQUIRED, REQUEST_DEADLINE_MS: '1000' })).toThrow(
       /REQUEST_DEADLINE_MS/,
     );
+  });
+
+  it('should read no replicas and a 2 s lag bound by default, and refuse a malformed list', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({
+      DB_REPLICA_HOSTS: '',
+      DB_REPLICA_MAX_LAG_MS: 2000,
+    });
+    expect(
+      validateEnvironment({ ...REQUIRED, DB_REPLICA_HOSTS: 'db-r1:3306, 10.0.0.7:3307' }),
+    ).toMatchObject({ DB_REPLICA_HOSTS: 'db-r1:3306, 10.0.0.7:3307' });
+    expect(() => validateEnvironment({ ...REQUIRED, DB_REPLICA_HOSTS: 'db-r1' })).toThrow(
+      /DB_REPLICA_HOSTS/,
+    );
+    expect(() => validateEnvironment({ ...REQUIRED, DB_REPLICA_MAX_LAG_MS: '10' })).toThrow(
+      /DB_REPLICA_MAX_LAG_MS/,
+    );
+  });
+
+  it('should hand the database config the replicas as host and port', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, REQUIRED, { DB_REPLICA_HOSTS: 'db-r1:3306,10.0.0.7:3307' });
+    try {
+      expect(databaseConfig().replicas).toEqual([
+        { host: 'db-r1', port: 3306 },
+        { host: '10.0.0.7', port: 3307 },
+      ]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('should keep the seat lock on the main Redis by default, and refuse a lock node list that is not URLs without printing it', () => {
+    expect(validateEnvironment({ ...REQUIRED }).REDIS_LOCK_NODES).toBeUndefined();
+    expect(() =>
+      validateEnvironment({ ...REQUIRED, REDIS_LOCK_NODES: 'redis://:hunter2@a:6379,b:6379' }),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/REDIS_LOCK_NODES(?![\s\S]*hunter2)/),
+      }),
+    );
+  });
+
+  it('should hand the reservation config the lock nodes as a list of URLs', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, REQUIRED, {
+      REDIS_LOCK_NODES: 'redis://lock-a:6379/0, redis://:pw@lock-b:6380/0 ,rediss://lock-c:6381',
+    });
+    try {
+      expect(reservationConfig().seatLockNodes).toEqual([
+        'redis://lock-a:6379/0',
+        'redis://:pw@lock-b:6380/0',
+        'rediss://lock-c:6381',
+      ]);
+      process.env.REDIS_LOCK_NODES = '';
+      expect(reservationConfig().seatLockNodes).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('should use one Redis by default, and refuse a malformed cluster node list or a braced prefix', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({ REDIS_CLUSTER_NODES: '' });
+    expect(
+      validateEnvironment({ ...REQUIRED, REDIS_CLUSTER_NODES: 'redis-0:6379, 10.0.0.8:7000' }),
+    ).toMatchObject({ REDIS_CLUSTER_NODES: 'redis-0:6379, 10.0.0.8:7000' });
+    expect(() =>
+      validateEnvironment({ ...REQUIRED, REDIS_CLUSTER_NODES: 'redis://redis-0:6379' }),
+    ).toThrow(/REDIS_CLUSTER_NODES/);
+    // A brace in the prefix would be every key's hash tag: one slot for everything.
+    expect(() => validateEnvironment({ ...REQUIRED, REDIS_KEY_PREFIX: 'app{1}:' })).toThrow(
+      /REDIS_KEY_PREFIX/,
+    );
+  });
+
+  it('should hand the Redis config the cluster nodes as host and port', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, REQUIRED, { REDIS_CLUSTER_NODES: 'redis-0:6379, 10.0.0.8:7000' });
+    try {
+      expect(redisConfig().clusterNodes).toEqual([
+        { host: 'redis-0', port: 6379 },
+        { host: '10.0.0.8', port: 7000 },
+      ]);
+      process.env.REDIS_CLUSTER_NODES = '';
+      expect(redisConfig().clusterNodes).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('should parse numbers given as strings', () => {

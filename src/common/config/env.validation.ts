@@ -23,6 +23,7 @@ const SECRET_KEYS = new Set([
   'DB_PASSWORD',
   'EVENTS_AMQP_URL',
   'REDIS_URL',
+  'REDIS_LOCK_NODES',
 ]);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -100,15 +101,65 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   DB_MIGRATIONS_ON_START: 'true' | 'false' = 'true';
 
+  /**
+   * Read replicas (comma-separated `host:port`, same user, password and database as the primary)
+   * for the catalogue and history reads (docs/adr/0014-read-replicas.md). Empty: every read on
+   * the primary.
+   */
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^\s*(?:[A-Za-z0-9.-]+:\d{1,5}\s*(?:,\s*[A-Za-z0-9.-]+:\d{1,5}\s*)*)?$/, {
+    message: 'DB_REPLICA_HOSTS must be a comma-separated list of host:port',
+  })
+  DB_REPLICA_HOSTS = '';
+
+  /**
+   * A replica further behind the primary than this is skipped (reads go to the primary) until it
+   * catches up; it is also the longest a history read waits for a replica to reach the primary.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DB_REPLICA_MAX_LAG_MS = 2000;
+
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL = 'redis://127.0.0.1:6379/0';
 
-  /** Prefix for every Redis key; lets test workers (or tenants) share one Redis. */
+  /**
+   * Redis Cluster seed nodes (comma-separated `host:port`): set, the Cluster client is used and
+   * REDIS_URL only lends its credentials and TLS (docs/operations.md "Redis Cluster").
+   */
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^\s*(?:[A-Za-z0-9.-]+:\d{1,5}\s*(?:,\s*[A-Za-z0-9.-]+:\d{1,5}\s*)*)?$/, {
+    message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port',
+  })
+  REDIS_CLUSTER_NODES = '';
+
+  /**
+   * Prefix for every Redis key; lets test workers (or tenants) share one Redis. No braces: the
+   * prefix is part of every key, so a `{` in it would become the hash tag of every key.
+   */
   @IsString()
   @MaxLength(64)
-  @Matches(/^[A-Za-z0-9:_-]*$/)
+  @Matches(/^[A-Za-z0-9:_-]*$/, {
+    message: 'REDIS_KEY_PREFIX may hold only letters, digits, ":", "_" and "-" (no "{" or "}")',
+  })
   REDIS_KEY_PREFIX = '';
+
+  /**
+   * Independent Redis masters for the seat lock (Redlock: a majority must agree), e.g. three
+   * `redis://` URLs. Unset: the lock uses the main Redis. An odd count (3, 5) tolerates the most
+   * nodes down for its size.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\s*rediss?:\/\/[^\s,]+\s*(?:,\s*rediss?:\/\/[^\s,]+\s*)*$/, {
+    message: 'REDIS_LOCK_NODES must be a comma-separated list of redis:// or rediss:// URLs',
+  })
+  REDIS_LOCK_NODES?: string;
 
   /** Unset closes the admin API (every call 401); a set key must be long enough to resist guessing. */
   @IsOptional()

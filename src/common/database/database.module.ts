@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig, DatabaseConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
 import { assertNoPendingMigrations, prepareDatabase } from './prepare-database';
+import { ReplicaMetrics } from './replica.metrics';
 import { TransactionHost } from './transaction';
 
 @Global()
@@ -16,7 +17,7 @@ import { TransactionHost } from './transaction';
       },
     }),
   ],
-  providers: [TransactionHost],
+  providers: [TransactionHost, ReplicaMetrics],
   exports: [TransactionHost],
 })
 export class DatabaseModule {}

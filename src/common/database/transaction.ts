@@ -1,11 +1,39 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import type { Pool, PoolConnection } from 'mysql2';
 import { DataSource } from 'typeorm';
 import type { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 import type { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 import { databaseConfig, DatabaseConfig } from '../config/configuration';
-import { currentDeadline, Deadline, DeadlineExceededError } from '../deadline/deadline';
+import {
+  currentDeadline,
+  Deadline,
+  DeadlineExceededError,
+  isDeadlineExceeded,
+  runWithDeadline,
+  withinDeadline,
+} from '../deadline/deadline';
+import {
+  appliedExpression,
+  Flavour,
+  primaryPositionSql,
+  Replica,
+  REPLICA_ACQUIRE_TIMEOUT_MS,
+  REPLICA_CHECK_INTERVAL_MS,
+  REPLICA_CHECK_TIMEOUT_MS,
+  REPLICA_POSITION_WAIT_MS,
+  ReplicaSet,
+  ReplicaStatus,
+  waitForPositionSql,
+} from './replicas';
 import { killConnection, resetSocket, SessionLimits, sessionLimitsStatement } from './session';
 
 /** Runs one SQL statement with `?` placeholders; rows for a SELECT, the result header otherwise. */
@@ -30,10 +58,20 @@ const DEFAULT_LIMITS = {
  */
 export const COMMIT_RESERVE_MS = 100;
 
+/**
+ * A history read gives up on the replica (and asks the primary) when less than this is left of
+ * its deadline: the primary must still have time to answer.
+ */
+const REPLICA_WAIT_RESERVE_MS = 250;
+/** Replica positions checked per round: the oldest few (the lag) and the newest (caught up?). */
+const CHECKED_POSITIONS = 8;
+
 /** A pool connection on loan to one transaction or one statement, bounded by a deadline. */
 interface Lease {
   readonly connection: PoolConnection;
   readonly deadline: Deadline | undefined;
+  /** On a replica: the server its thread is killed on. */
+  readonly replica?: Replica;
   timer?: NodeJS.Timeout;
   /** Set once the deadline passed: the connection is gone and nothing more may run on it. */
   expired: boolean;
@@ -70,7 +108,7 @@ export class PoolAcquireTimeoutError extends Error {
  * connection even while every transaction waits on a lock.
  */
 @Injectable()
-export class TransactionHost {
+export class TransactionHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TransactionHost.name);
   // One store per host (per app), so several apps in one process never share a transaction.
   private readonly active = new AsyncLocalStorage<Lease>();
@@ -88,7 +126,16 @@ export class TransactionHost {
    * as long as its session.
    */
   private readonly lockWaits = new WeakMap<PoolConnection, number>();
-  private flavour?: Promise<'mariadb' | 'mysql'>;
+  private flavour?: Promise<Flavour>;
+  /** DB_REPLICA_HOSTS; undefined without replicas, and then every runner is `tx`. */
+  private readonly replicaSet?: ReplicaSet;
+  private readonly mayLagRunner: SqlRunner;
+  private readonly upToDateRunner: SqlRunner;
+  private checkTimer?: NodeJS.Timeout;
+  private checking = false;
+  /** The primary's position being read now, and the read queued after it (shared by reads). */
+  private positionNow?: Promise<string>;
+  private positionNext?: Promise<string>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -99,11 +146,63 @@ export class TransactionHost {
     this.acquireTimeoutMs = acquireTimeoutMs;
     this.limits = { statementTimeLimitMs, lockWaitSeconds };
     this.transactionSlots = new Slots(transactionShare(poolSize));
+    const replicas = config?.replicas ?? [];
+    if (config && replicas.length > 0) {
+      const options = dataSource.options as MysqlDataSourceOptions;
+      this.replicaSet = new ReplicaSet(
+        replicas.map(({ host, port }) => new Replica(host, port, options)),
+        config.replicaMaxLagMs,
+      );
+      this.mayLagRunner = { query: (sql, params = []) => this.readOnReplica(sql, params, false) };
+      this.upToDateRunner = { query: (sql, params = []) => this.readOnReplica(sql, params, true) };
+    } else {
+      this.mayLagRunner = this.runner;
+      this.upToDateRunner = this.runner;
+    }
   }
 
   /** The active transaction, or the pool when there is none. */
   get tx(): SqlRunner {
     return this.runner;
+  }
+
+  /**
+   * Reads that may be served by a replica up to DB_REPLICA_MAX_LAG_MS behind the primary: the
+   * public catalogue, where a seat shown AVAILABLE a moment after it was taken is answered 409 by
+   * the hold anyway. Inside a transaction they are the transaction's; without a usable replica,
+   * the primary's.
+   */
+  get readsMayLag(): SqlRunner {
+    return this.mayLagRunner;
+  }
+
+  /**
+   * Reads served by a replica only once it has applied every transaction the primary had
+   * committed when the read began (a GTID wait), so a user's own writes, from whichever
+   * instance, are always in them (ADR 0014). For a user's history: reservations, payments, the
+   * cash ledger. Inside a transaction they are the transaction's; when no replica is usable or
+   * it does not get there within REPLICA_POSITION_WAIT_MS, the primary's.
+   */
+  get readsUpToDate(): SqlRunner {
+    return this.upToDateRunner;
+  }
+
+  /** What this instance knows of each replica (empty without replicas). */
+  replicaStatus(): ReplicaStatus[] {
+    return this.replicaSet?.status() ?? [];
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.replicaSet) return;
+    // Replicas start out unusable: reads go to the primary until the first check vouches for them.
+    void this.checkReplicas();
+    this.checkTimer = setInterval(() => void this.checkReplicas(), REPLICA_CHECK_INTERVAL_MS);
+    this.checkTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.checkTimer);
+    await this.replicaSet?.end();
   }
 
   isTransactionActive(): boolean {
@@ -230,9 +329,11 @@ export class TransactionHost {
     }
   }
 
-  private async lease(deadline: Deadline | undefined): Promise<Lease> {
-    const connection = await this.bounded(deadline, (waitMs) => acquire(this.pool(), waitMs));
-    const lease: Lease = { connection, deadline, expired: false };
+  private async lease(deadline: Deadline | undefined, replica?: Replica): Promise<Lease> {
+    const connection = replica
+      ? await acquireOnReplica(replica, deadline)
+      : await this.bounded(deadline, (waitMs) => acquire(this.pool(), waitMs));
+    const lease: Lease = { connection, deadline, expired: false, replica };
     if (deadline) {
       // One poll phase of grace: after a pause of the whole process (a GC, a frozen VM) the timer
       // fires before the loop has read what arrived meanwhile; an answer already there, a
@@ -309,7 +410,9 @@ export class TransactionHost {
     connection.on('error', () => undefined);
     resetSocket(connection);
     connection.destroy();
-    killConnection(this.dataSource.options as MysqlDataSourceOptions, threadId, this.logger);
+    const server =
+      lease.replica?.killOptions ?? (this.dataSource.options as MysqlDataSourceOptions);
+    killConnection(server, threadId, this.logger);
   }
 
   /**
@@ -323,6 +426,226 @@ export class TransactionHost {
       this.giveBack(lease);
     } catch {
       this.discard(lease);
+    }
+  }
+
+  private readOnReplica<T>(sql: string, params: readonly unknown[], upToDate: boolean): Promise<T> {
+    const lease = this.active.getStore();
+    if (lease) return this.run<T>(lease, sql, params);
+    const replica = this.replicaSet?.pick();
+    if (!replica) return this.runAlone<T>(sql, params);
+    return this.runOnReplica<T>(replica, sql, params, upToDate);
+  }
+
+  private async runOnReplica<T>(
+    replica: Replica,
+    sql: string,
+    params: readonly unknown[],
+    upToDate: boolean,
+  ): Promise<T> {
+    const deadline = currentDeadline();
+    const position = upToDate ? await this.primaryPosition(deadline) : undefined;
+    replica.inFlight++;
+    let answer: { rows: T } | undefined;
+    try {
+      answer = await this.readOn<T>(replica, deadline, sql, params, position);
+    } finally {
+      replica.inFlight--;
+    }
+    return answer ? answer.rows : this.runAlone<T>(sql, params);
+  }
+
+  /**
+   * The read on the replica, or undefined when the primary is to answer it instead: the replica
+   * is unreachable, busy, failing, or not at `position` within the lag bound. Only the deadline
+   * ends the read here (503); a replica never turns a read the primary could answer into an error.
+   */
+  private async readOn<T>(
+    replica: Replica,
+    deadline: Deadline | undefined,
+    sql: string,
+    params: readonly unknown[],
+    position: string | undefined,
+  ): Promise<{ rows: T } | undefined> {
+    let lease: Lease;
+    try {
+      lease = await this.lease(deadline, replica);
+    } catch (error) {
+      if (isDeadlineExceeded(error)) throw error;
+      if (!(error instanceof PoolAcquireTimeoutError)) this.replicaFailed(replica, error);
+      return undefined;
+    }
+    try {
+      if (position === '') {
+        this.giveBack(lease);
+        return undefined;
+      }
+      if (position !== undefined && position !== replica.appliedPosition) {
+        const waitMs = this.positionWaitMs(replica, deadline);
+        const [row] =
+          waitMs > 0
+            ? await this.run<{ applied: unknown }[]>(
+                lease,
+                waitForPositionSql(await this.serverFlavour()),
+                [position, waitMs / 1000],
+              )
+            : [];
+        if (Number(row?.applied) !== 1) {
+          this.giveBack(lease);
+          return undefined;
+        }
+      }
+      const rows = await this.run<T>(lease, sql, params);
+      this.giveBack(lease);
+      return { rows };
+    } catch (error) {
+      if (lease.expired) throw error;
+      if (isConnectionFatal(error)) {
+        this.discard(lease);
+        this.replicaFailed(replica, error);
+      } else {
+        this.giveBack(lease);
+      }
+      return undefined;
+    }
+  }
+
+  /**
+   * Short (REPLICA_POSITION_WAIT_MS), never past the point where the replica is out anyway, and
+   * never so long that the primary could not answer in time.
+   */
+  private positionWaitMs(replica: Replica, deadline: Deadline | undefined): number {
+    const untilOut = (this.replicaSet?.maxLagMs ?? 0) - replica.lagMs();
+    const left = deadline
+      ? deadline.remainingMs() - REPLICA_WAIT_RESERVE_MS
+      : Number.POSITIVE_INFINITY;
+    return Math.floor(Math.min(REPLICA_POSITION_WAIT_MS, untilOut, left));
+  }
+
+  private replicaFailed(replica: Replica, error: unknown): void {
+    if (replica.reachable) {
+      this.logger.warn(`replica ${replica.name} out (reads go to the primary): ${describe(error)}`);
+    }
+    replica.markUnreachable();
+  }
+
+  /**
+   * The primary's position as of a moment after this call: one read serves every caller that
+   * arrived before it was sent, and a caller arriving while one is in flight waits for the next
+   * (the one in flight may predate a write this caller must see).
+   */
+  private primaryPosition(deadline: Deadline | undefined): Promise<string> {
+    const shared = this.sharedPrimaryPosition();
+    return deadline ? withinDeadline(shared, deadline) : shared;
+  }
+
+  private sharedPrimaryPosition(): Promise<string> {
+    if (!this.positionNow) {
+      this.positionNow = this.readPrimaryPosition().finally(() => {
+        this.positionNow = undefined;
+      });
+      return this.positionNow;
+    }
+    this.positionNext ??= this.positionNow
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.positionNext = undefined;
+        return this.sharedPrimaryPosition();
+      });
+    return this.positionNext;
+  }
+
+  /** Under a bound of its own: it serves many requests, so no one request's deadline is its. */
+  private readPrimaryPosition(): Promise<string> {
+    return runWithDeadline(new Deadline(REPLICA_CHECK_TIMEOUT_MS), async () => {
+      const flavour = await this.serverFlavour();
+      const [row] = await this.runAlone<{ pos: string | null }[]>(primaryPositionSql(flavour), []);
+      return row?.pos ?? '';
+    });
+  }
+
+  /** The servers' flavour (replicas are of the primary's), learnt with the first connection. */
+  private async serverFlavour(): Promise<Flavour> {
+    if (!this.flavour) this.giveBack(await this.lease(currentDeadline()));
+    return (await this.flavour) ?? 'mysql';
+  }
+
+  /**
+   * One round of the replica check: the primary's position is recorded for every replica, and
+   * each is asked which of its recorded positions it has applied, which is its lag (replicas.ts).
+   * A replica that does not answer is out until it does.
+   */
+  private async checkReplicas(): Promise<void> {
+    const set = this.replicaSet;
+    if (!set || this.checking) return;
+    this.checking = true;
+    try {
+      await runWithDeadline(new Deadline(REPLICA_CHECK_TIMEOUT_MS), async () => {
+        // Not known before the primary first answers; no replica is to blame for that.
+        const flavour = await this.serverFlavour().catch(() => undefined);
+        if (!flavour) return;
+        const at = performance.now();
+        const position = await this.readPrimaryPosition().catch(() => undefined);
+        if (position === '') {
+          // No GTIDs (MySQL without gtid_mode, or no binary log): no lag can be measured and no
+          // read proven up to date, so the replicas stay out.
+          set.replicas.forEach((replica) =>
+            this.replicaFailed(replica, new Error('the primary writes no GTIDs')),
+          );
+          return;
+        }
+        await Promise.all(
+          set.replicas.map((replica) => this.checkReplica(replica, flavour, at, position)),
+        );
+      });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async checkReplica(
+    replica: Replica,
+    flavour: Flavour,
+    at: number,
+    position?: string,
+  ): Promise<void> {
+    if (position !== undefined) replica.observe(at, position);
+    const pending = replica.pendingPositions();
+    const asked =
+      pending.length <= CHECKED_POSITIONS
+        ? pending.map((_, index) => index)
+        : [
+            ...Array.from({ length: CHECKED_POSITIONS - 1 }, (_, index) => index),
+            pending.length - 1,
+          ];
+    try {
+      const lease = await this.lease(currentDeadline(), replica);
+      let row: Record<string, unknown> | undefined;
+      try {
+        const columns = asked.map((_, column) => `${appliedExpression(flavour)} AS a${column}`);
+        [row] = await this.run<Record<string, unknown>[]>(
+          lease,
+          columns.length > 0 ? `SELECT ${columns.join(', ')}` : 'SELECT 1 AS alive',
+          asked.map((index) => pending[index]),
+        );
+        this.giveBack(lease);
+      } catch (error) {
+        if (lease.expired || isConnectionFatal(error)) this.discard(lease);
+        else this.giveBack(lease);
+        throw error;
+      }
+      const newest = asked.reduce(
+        (found, index, column) => (Number(row?.[`a${column}`]) === 1 ? index : found),
+        -1,
+      );
+      replica.settle(newest);
+      if (!replica.reachable) this.logger.log(`replica ${replica.name} reachable`);
+      replica.reachable = true;
+    } catch (error) {
+      this.replicaFailed(replica, error);
     }
   }
 
@@ -360,6 +683,21 @@ function acquire(pool: Pool, waitMs: number): Promise<PoolConnection> {
       }
     });
   });
+}
+
+/** A replica's connection: a short wait, within the deadline; past it the primary answers. */
+function acquireOnReplica(
+  replica: Replica,
+  deadline: Deadline | undefined,
+): Promise<PoolConnection> {
+  const left = deadline ? deadline.remainingMs() : Number.POSITIVE_INFINITY;
+  if (left <= 0) return Promise.reject(new DeadlineExceededError());
+  return acquire(replica.pool, Math.min(REPLICA_ACQUIRE_TIMEOUT_MS, left));
+}
+
+function describe(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return String(code ?? message ?? error);
 }
 
 function isConnectionFatal(error: unknown): boolean {

@@ -44,6 +44,16 @@ const REDIS_UNAVAILABLE_MESSAGES = [
   /connect ECONNREFUSED/i,
   /LOADING Redis is loading/i,
   /ioredis/i,
+  // The Cluster client's: no node reachable, a slot without a master, a failover in progress.
+  /Cluster isn't ready/i,
+  /Cluster is disconnect/i,
+  /None of startup nodes is available/i,
+  /Failed to refresh slots cache/i,
+  /Too many Cluster redirections/i,
+  /^CLUSTERDOWN/,
+  /^TRYAGAIN/,
+  // A slot moving (or its master lost) mid-batch: auto-pipelining hands the redirection back.
+  /^(?:MOVED|ASK) \d+ /,
 ];
 
 export function isDependencyUnavailable(error: unknown): boolean {

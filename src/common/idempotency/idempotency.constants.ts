@@ -15,9 +15,16 @@ export const IDEMPOTENCY_RETENTION_HOURS = 24;
  */
 export const IDEMPOTENCY_MARKER_TTL_MS = 30_000;
 
+/**
+ * The user id is the hash tag: the client's key may hold braces, and would otherwise choose the
+ * Redis Cluster slot (every key `{x}…` on one shard).
+ */
 export const idempotencyMarkerKey = (userId: string, scope: string, key: string) =>
-  `idem:${scope}:${userId}:${key}`;
+  `idem:{${userId}}:${scope}:${key}`;
 
 /** Expired rows deleted per statement by the purge job (small batches keep locks short). */
 export const IDEMPOTENCY_PURGE_BATCH = 1_000;
+/** A purge run's bound: the rest of a backlog waits for the next run (see outbox.constants.ts). */
+export const IDEMPOTENCY_PURGE_MAX_BATCHES = 1_000;
+export const IDEMPOTENCY_PURGE_RUN_DEADLINE_MS = 5 * 60_000;
 export const IDEMPOTENCY_PURGE_INTERVAL_MS = 10 * 60_000;

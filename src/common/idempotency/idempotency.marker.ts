@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { randomUUID } from 'node:crypto';
 import { runDetached } from '../deadline/deadline';
 import { IDEMPOTENCY_MARKER_TTL_MS } from './idempotency.constants';
@@ -24,7 +25,7 @@ export type MarkerClaim =
 export class IdempotencyMarker {
   private readonly logger = new Logger(IdempotencyMarker.name);
 
-  constructor(private readonly redis: Redis) {}
+  constructor(@Inject(Redis) private readonly redis: RedisClient) {}
 
   async acquire(markerKey: string): Promise<MarkerClaim> {
     const owner = randomUUID();

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-codes';
@@ -35,7 +36,7 @@ type WindowScript = (key: string, windowMs?: number) => Promise<ScriptReply>;
 
 @Injectable()
 export class RateLimiter {
-  constructor(@Inject(Redis) private readonly redis: Redis) {
+  constructor(@Inject(Redis) private readonly redis: RedisClient) {
     if (!('rateLimitHit' in redis))
       redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT });
     if (!('rateLimitPeek' in redis)) {

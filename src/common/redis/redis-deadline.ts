@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { currentDeadline, DeadlineExceededError, withinDeadline } from '../deadline/deadline';
 
 type Command = (...args: unknown[]) => unknown;
@@ -13,7 +13,7 @@ type Command = (...args: unknown[]) => unknown;
  * Only this client's own methods are wrapped (scripts defined later too); its duplicates
  * (subscribers) are not on any request's path.
  */
-export function boundByDeadline(client: Redis, commandTimeoutMs: number): void {
+export function boundByDeadline(client: RedisClient, commandTimeoutMs: number): void {
   const target = client as unknown as Record<string, Command>;
   const wrap = (name: string) => {
     const command = target[name];

@@ -1,11 +1,14 @@
-/** Redis keys of the periodic audit (the client adds REDIS_KEY_PREFIX). */
+/**
+ * Redis keys of the periodic audit (the client adds REDIS_KEY_PREFIX). One hash tag: the result
+ * is written in one MULTI and read in one MGET, which a Redis Cluster allows within one slot only.
+ */
 export const AUDIT_KEYS = {
   /** The number of the latest period some instance claimed: the once-per-period fence. */
-  claim: 'audit:claim',
+  claim: '{audit}:claim',
   /** The latest periodic audit, as JSON. */
-  latest: 'audit:latest',
+  latest: '{audit}:latest',
   /** When (epoch ms) the latest audit that finished every rule was taken. */
-  lastCompleteAt: 'audit:last-complete-at',
+  lastCompleteAt: '{audit}:last-complete-at',
 } as const;
 
 /**

@@ -1,15 +1,22 @@
 import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
-import { reservationConfig, ReservationConfig } from '../../common/config/configuration';
+import {
+  redisConfig,
+  RedisConfig,
+  reservationConfig,
+  ReservationConfig,
+} from '../../common/config/configuration';
 import { DistributedLock } from '../../common/lock/distributed-lock';
+import { connectLockNodes } from '../../common/lock/lock-nodes';
 import { NoopDistributedLock } from '../../common/lock/noop-distributed-lock';
 import { RedisDistributedLock } from '../../common/lock/redis-distributed-lock';
+import { RedlockDistributedLock } from '../../common/lock/redlock-distributed-lock';
 import { ConcertModule } from '../concert/concert.module';
 import { QueueModule } from '../queue/queue.module';
 import { ReservationFacade } from './application/reservation.facade';
 import { ReservationRepository } from './domain/reservation.repository';
 import { ReservationService } from './domain/reservation.service';
-import { ReservationTypeOrmRepository } from './infrastructure/reservation.typeorm-repository';
+import { ReservationSqlRepository } from './infrastructure/reservation.sql-repository';
 import { ReservationController } from './presentation/reservation.controller';
 import { ReservationScheduler } from './presentation/reservation.scheduler';
 
@@ -20,13 +27,24 @@ import { ReservationScheduler } from './presentation/reservation.scheduler';
     ReservationFacade,
     ReservationService,
     ReservationScheduler,
-    { provide: ReservationRepository, useClass: ReservationTypeOrmRepository },
+    { provide: ReservationRepository, useClass: ReservationSqlRepository },
     {
       // The seat lock is a shield only; RESERVATION_SEAT_LOCK=off lets tests prove the fence.
+      // REDIS_LOCK_NODES moves it from the main Redis to a quorum of independent masters, whose
+      // clients the Redlock lock owns and closes on shutdown.
       provide: DistributedLock,
-      inject: [reservationConfig.KEY, Redis],
-      useFactory: (config: ReservationConfig, redis: Redis): DistributedLock =>
-        config.seatLock === 'redis' ? new RedisDistributedLock(redis) : new NoopDistributedLock(),
+      inject: [reservationConfig.KEY, redisConfig.KEY, Redis],
+      useFactory: async (
+        config: ReservationConfig,
+        redis: RedisConfig,
+        client: Redis,
+      ): Promise<DistributedLock> => {
+        if (config.seatLock === 'off') return new NoopDistributedLock();
+        if (config.seatLockNodes.length === 0) return new RedisDistributedLock(client);
+        return new RedlockDistributedLock(
+          await connectLockNodes(config.seatLockNodes, redis.keyPrefix),
+        );
+      },
     },
   ],
   exports: [ReservationService],

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import type { RedisClient } from '../../../common/redis/redis-client';
 import { AUDIT_KEYS, AUDIT_RESULT_TTL_SECONDS } from '../audit.constants';
 import { AuditReport, PublishedAudit } from '../domain/audit-report';
 import { AuditResultStore } from '../domain/audit-result.store';
@@ -31,7 +32,7 @@ type ClaimScript = (key: string, intervalSeconds: number) => Promise<number>;
 
 @Injectable()
 export class AuditResultRedisStore extends AuditResultStore {
-  constructor(@Inject(Redis) private readonly redis: Redis) {
+  constructor(@Inject(Redis) private readonly redis: RedisClient) {
     super();
     if (!('auditClaimPeriod' in redis)) {
       redis.defineCommand('auditClaimPeriod', { numberOfKeys: 1, lua: CLAIM });

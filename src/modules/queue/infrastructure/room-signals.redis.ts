@@ -1,23 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { runDetached } from '../../../common/deadline/deadline';
+import type { RedisClient } from '../../../common/redis/redis-client';
 import { RoomSignals } from '../domain/room-signals';
 import { ROOM_EVENTS_CHANNEL } from '../queue.constants';
 
 /**
  * Room signals over Redis pub/sub. ioredis prefixes keys but not channels, so the key prefix is
  * added by hand: apps sharing one Redis under different prefixes (tests) do not hear each other.
- * The subscriber is a second connection, opened on the first listener only.
+ * The subscriber is a second connection, opened on the first listener only. On a Redis Cluster
+ * PUBLISH reaches the subscribers of every node, so the subscriber may sit on any of them.
  */
 @Injectable()
 export class RedisRoomSignals extends RoomSignals implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisRoomSignals.name);
   private readonly channel: string;
   private readonly listeners = new Set<(concertId: number) => void>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private subscribing: Promise<void> | undefined;
 
-  constructor(@Inject(Redis) private readonly redis: Redis) {
+  constructor(@Inject(Redis) private readonly redis: RedisClient) {
     super();
     this.channel = `${redis.options.keyPrefix ?? ''}${ROOM_EVENTS_CHANNEL}`;
   }
@@ -47,7 +49,11 @@ export class RedisRoomSignals extends RoomSignals implements OnApplicationShutdo
   }
 
   private async subscribe(): Promise<void> {
-    const subscriber = this.redis.duplicate({ lazyConnect: true, keyPrefix: undefined });
+    const overrides = { lazyConnect: true, keyPrefix: undefined };
+    const subscriber =
+      this.redis instanceof Cluster
+        ? this.redis.duplicate([], overrides)
+        : this.redis.duplicate(overrides);
     subscriber.on('error', () => undefined); // the main client already reports Redis outages
     subscriber.on('message', (_channel: string, message: string) => {
       for (const id of message.split(',')) {
