@@ -102,6 +102,52 @@ module.exports = {
       to: { path: '^src/modules/' },
     },
     {
+      name: 'no-orphans',
+      comment:
+        'A module nothing imports is dead code, or an entry point that belongs in this list: main, the seed and event-watch scripts, the data source of the TypeORM CLI, migrations.',
+      severity: 'error',
+      from: {
+        orphan: true,
+        pathNot: [
+          '\\.d\\.ts$',
+          '\\.spec\\.ts$',
+          '^src/main\\.ts$',
+          '^src/scripts/',
+          '^src/common/database/data-source\\.ts$',
+          '^src/common/database/migrations/',
+        ],
+      },
+      to: {},
+    },
+    {
+      name: 'no-unreachable-from-entry-points',
+      comment:
+        'no-orphans only sees files with no imports either way; this finds a file that imports others but that no entry point reaches.',
+      severity: 'error',
+      from: { path: '^src/(main|scripts/[^/]+|common/database/data-source)\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot: [
+          '\\.(spec|d)\\.ts$',
+          '^src/(main|scripts/[^/]+|common/database/data-source)\\.ts$',
+        ],
+        reachable: false,
+      },
+    },
+    {
+      name: 'not-to-dev-dep',
+      comment:
+        'The image installs production dependencies only (npm ci --omit=dev): shipped code must not need a devDependency at run time.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '\\.spec\\.ts$' },
+      to: {
+        dependencyTypes: ['npm-dev'],
+        // Types vanish at compile time.
+        dependencyTypesNot: ['type-only'],
+        pathNot: ['node_modules/@types/'],
+      },
+    },
+    {
       name: 'src-does-not-import-tests',
       severity: 'error',
       from: { path: '^src/' },

@@ -75,7 +75,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/scripts/**/*.ts', 'test/setup/**/*.ts', 'src/main.ts'],
+    files: ['src/scripts/**/*.ts', 'bench/tools/**/*.ts', 'test/setup/**/*.ts', 'src/main.ts'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -2,8 +2,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { http, sql, startApp } from '../support/app';
 import { call, tally } from '../support/booking';
-import { insertUsers } from '../support/queue';
 import request from 'supertest';
+import { storedUsers } from '../factories/user.factory';
 
 const signUpBody = () => ({
   name: 'Limit Tester',
@@ -71,7 +71,7 @@ describe('Abuse limits across instances (e2e)', () => {
     });
 
     it('should allow exactly the limit across three instances, answer 429 after, and leave other users alone', async () => {
-      const [busy, other] = await insertUsers(apps[0], 2);
+      const [busy, other] = await storedUsers(apps[0], 2);
       await sql(apps[0], 'INSERT INTO cash_wallets (user_id, balance, updated_at) VALUES ?', [
         [busy, other].map((id) => [id, 0, new Date()]),
       ]);
@@ -103,7 +103,7 @@ describe('Abuse limits across instances (e2e)', () => {
     });
 
     it('should count queue token issue as a write', async () => {
-      const [fan] = await insertUsers(apps[0], 1);
+      const [fan] = await storedUsers(apps[0], 1);
       const concert = await request(http(apps[0]))
         .post('/admin/concerts')
         .set('X-Admin-Key', 'test-admin-key-at-least-32-characters')

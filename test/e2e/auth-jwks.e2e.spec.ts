@@ -2,8 +2,9 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { http, sql, startApp } from '../support/app';
-import { accessToken, signUp } from '../support/auth';
+import { accessToken } from '../support/auth';
 import { TestIdentityProvider } from '../support/jwks-server';
+import { signedUpUser } from '../factories/user.factory';
 
 describe('External identity provider tokens (e2e)', () => {
   const idp = new TestIdentityProvider();
@@ -149,7 +150,7 @@ describe('External identity provider tokens (e2e)', () => {
   });
 
   it('should keep accepting local HS256 tokens alongside the provider', async () => {
-    const user = await signUp(app);
+    const user = await signedUpUser(app);
     const response = await me(await accessToken(user.id));
     expect(response.status).toBe(200);
     expect((response.body as { id: string }).id).toBe(user.id);

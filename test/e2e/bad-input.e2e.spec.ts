@@ -2,10 +2,11 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { roomKeys } from '../../src/modules/queue/queue.constants';
-import { createConcert, createUser } from '../factories/catalogue.factory';
+import { createConcert } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
+import { signedUpUser } from '../factories/user.factory';
 
 /**
  * Every endpoint of the foundation rejects bad input with a 4xx problem+json and a stable code,
@@ -20,7 +21,7 @@ describe('bad input (e2e)', () => {
   beforeAll(async () => {
     app = await startApp();
     concertId = (await createConcert(app)).id;
-    const fanId = (await createUser(app)).id;
+    const fanId = (await signedUpUser(app)).id;
     fanAuth = await authHeader(fanId);
     queueToken = await activeTokenFor(app, fanId, concertId);
   });
@@ -174,7 +175,7 @@ describe('bad input (e2e)', () => {
       async (_case, body, field) => {
         const response = await request(http(app))
           .post('/queue/tokens')
-          .set(await authHeader((await createUser(app)).id))
+          .set(await authHeader((await signedUpUser(app)).id))
           .send(body);
         expectProblem(response, 400, 'VALIDATION_FAILED');
         expect(response.body.errors).toContainEqual(expect.objectContaining({ field }));
@@ -184,7 +185,7 @@ describe('bad input (e2e)', () => {
     it('should answer 404 CONCERT_NOT_FOUND on POST /queue/tokens for an unknown concert', async () => {
       const response = await request(http(app))
         .post('/queue/tokens')
-        .set(await authHeader((await createUser(app)).id))
+        .set(await authHeader((await signedUpUser(app)).id))
         .send({ concertId: 2_000_000_000 })
         .expect(404)
         .expect('Content-Type', /application\/problem\+json/);
@@ -212,7 +213,7 @@ describe('bad input (e2e)', () => {
       }
 
       it("should answer 400 VALIDATION_FAILED and issue no token when the body names another user's userId", async () => {
-        const [attacker, victim] = [await createUser(app), await createUser(app)];
+        const [attacker, victim] = [await signedUpUser(app), await signedUpUser(app)];
         const before = await queueState([attacker.id, victim.id]);
         expect(before.tokensOfUsers).toEqual([null, null]);
 
@@ -237,7 +238,7 @@ describe('bad input (e2e)', () => {
       });
 
       it('should answer 404 CONCERT_NOT_FOUND and issue no token for a concert that does not exist', async () => {
-        const fan = await createUser(app);
+        const fan = await signedUpUser(app);
         const before = await queueState([fan.id]);
 
         for (const unknown of [2_000_000_000, 2_147_483_647, concertId + 1_000_000]) {

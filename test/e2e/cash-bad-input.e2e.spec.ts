@@ -1,9 +1,9 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createUser } from '../factories/catalogue.factory';
 import { http, sql, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
+import { signedUpUser } from '../factories/user.factory';
 
 /** Every cash endpoint refuses bad input with problem+json, a stable code, and no effect. */
 describe('cash bad input (e2e)', () => {
@@ -14,7 +14,7 @@ describe('cash bad input (e2e)', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    userId = (await createUser(app)).id;
+    userId = (await signedUpUser(app)).id;
     bearer = (await authHeader(userId)).authorization;
     await request(http(app))
       .post(`/users/${userId}/cash/charges`)
@@ -102,7 +102,7 @@ describe('cash bad input (e2e)', () => {
     });
 
     it('should accept an Idempotency-Key of exactly 64 characters', async () => {
-      const other = (await createUser(app)).id;
+      const other = (await signedUpUser(app)).id;
       await request(http(app))
         .post(`/users/${other}/cash/charges`)
         .set(await authHeader(other))
@@ -174,7 +174,7 @@ describe('cash bad input (e2e)', () => {
     ])(
       'should answer 404 USER_NOT_FOUND and write no ledger row for a charge on %s',
       async (_case, whose) => {
-        const other = (await createUser(app)).id;
+        const other = (await signedUpUser(app)).id;
         const target = whose === 'other' ? other : '4e2a0c8d-6b1f-4d3e-9a5c-7b9d1f3e5a7c';
         const ledgerBefore = await sql(app, 'SELECT id FROM cash_history ORDER BY id');
 

@@ -1,11 +1,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createUser } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
-import { authHeader } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
 import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
+import { signedInUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 /**
  * Cash with a dependency down, staged through TCP proxies. Redis only carries the idempotency
@@ -36,8 +36,8 @@ describe('cash with a dependency down (e2e)', () => {
   const bearers = new Map<string, string>();
 
   async function signUp(): Promise<string> {
-    const { id } = await createUser(app);
-    bearers.set(id, (await authHeader(id)).authorization);
+    const { id, authorization } = await signedInUser(app);
+    bearers.set(id, authorization);
     return id;
   }
 
@@ -93,8 +93,7 @@ describe('cash with a dependency down (e2e)', () => {
       await mysqlProxy.restore();
     }
     for (const response of responses) {
-      expect(response.status).toBe(503);
-      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expectProblem(response, 503, 'SERVICE_UNAVAILABLE');
       expect(response.headers['retry-after']).toBeDefined();
     }
 

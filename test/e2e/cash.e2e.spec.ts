@@ -2,10 +2,11 @@ import { TransactionHost } from '../../src/common/database/transaction';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { CashService } from '../../src/modules/cash/domain/cash.service';
-import { createUser as signUpUser, CreatedUser } from '../factories/catalogue.factory';
 import { sql, startApp } from '../support/app';
-import { accessToken, authHeader } from '../support/auth';
+import { accessToken } from '../support/auth';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
+import { signedInUser, SignedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 /**
  * Cash over HTTP with three app instances on one MySQL and Redis, as behind a load balancer.
@@ -41,9 +42,9 @@ describe('cash (e2e, 3 instances)', () => {
   /** Each user's `Authorization` value, minted once when the user signs up. */
   const bearers = new Map<string, string>();
 
-  async function createUser(target: NestFastifyApplication): Promise<CreatedUser> {
-    const user = await signUpUser(target);
-    bearers.set(user.id, (await authHeader(user.id)).authorization);
+  async function createUser(target: NestFastifyApplication): Promise<SignedUpUser> {
+    const user = await signedInUser(target);
+    bearers.set(user.id, user.authorization);
     return user;
   }
 
@@ -96,8 +97,7 @@ describe('cash (e2e, 3 instances)', () => {
         get(0, `/users/${ghost}/cash/history`, caller),
       ]) {
         const response = await call;
-        expect(response.status).toBe(404);
-        expect(response.body.code).toBe('USER_NOT_FOUND');
+        expectProblem(response, 404, 'USER_NOT_FOUND');
       }
       await expect(
         sql(app, 'SELECT id FROM idempotency_keys WHERE user_id IN (?, ?)', [ghost, caller]),
@@ -140,8 +140,7 @@ describe('cash (e2e, 3 instances)', () => {
 
       const refused = await charge(0, id, 500_001);
 
-      expect(refused.status).toBe(422);
-      expect(refused.body.code).toBe('BALANCE_LIMIT_EXCEEDED');
+      expectProblem(refused, 422, 'BALANCE_LIMIT_EXCEEDED');
       await expect(walletState(app, id)).resolves.toEqual({
         balance: 99_500_000,
         ledgerSum: 99_500_000,
@@ -212,8 +211,7 @@ describe('cash (e2e, 3 instances)', () => {
 
       const reused = await charge(1, id, 2_000, 'k');
 
-      expect(reused.status).toBe(422);
-      expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
       await expect(walletState(app, id)).resolves.toMatchObject({ balance: 1_000, entries: 1 });
     });
 

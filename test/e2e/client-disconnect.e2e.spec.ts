@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createUser } from '../factories/catalogue.factory';
 import { http, startApp } from '../support/app';
 import { accessToken } from '../support/auth';
 import { eventually } from '../support/eventually';
+import { signedUpUser } from '../factories/user.factory';
 
 async function metrics(app: NestFastifyApplication): Promise<string> {
   return (await request(http(app)).get('/metrics').expect(200)).text;
@@ -52,7 +52,7 @@ describe('client disconnects (e2e)', () => {
   });
 
   it('should count no SERVICE_UNAVAILABLE when a client hangs up while its request waits on MySQL', async () => {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     const locker = app.get(DataSource).createQueryRunner();
     await locker.connect();
     try {

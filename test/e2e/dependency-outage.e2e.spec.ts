@@ -1,10 +1,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createUser } from '../factories/catalogue.factory';
 import { authHeader } from '../support/auth';
 import { http, startApp } from '../support/app';
 import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
+import { aUser, signedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 /**
  * MySQL and Redis are reached through TCP proxies so an outage can be staged without stopping
@@ -27,7 +28,7 @@ describe('dependency outage (e2e)', () => {
   });
 
   it('should answer 503 within 2 s while MySQL is down and recover when it is back', async () => {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     await mysqlProxy.cut();
 
     const started = Date.now();
@@ -37,11 +38,10 @@ describe('dependency outage (e2e)', () => {
       .set(await authHeader(user.id));
     const write = await request(http(app))
       .post('/users')
-      .send({ name: 'during outage', email: 'outage@example.test', password: 'password-123' });
+      .send(aUser({ name: 'during outage' }));
     expect(Date.now() - started).toBeLessThan(6_000);
     for (const response of [ready, read, write]) {
-      expect(response.status).toBe(503);
-      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expectProblem(response, 503, 'SERVICE_UNAVAILABLE');
       expect(response.headers['content-type']).toMatch(/problem\+json/);
     }
     expect(read.headers['retry-after']).toBeDefined();

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
+import { aUser } from '../factories/user.factory';
 import { accessToken } from '../support/auth';
 import { BuiltServer, PRODUCTION_OVERLOAD_ENV, startBuiltServer } from '../support/built-server';
+import { eventually } from '../support/eventually';
 
 const CONNECTIONS = 16;
 const CHARGE = 1_000;
@@ -54,11 +55,7 @@ describe('graceful shutdown under load (e2e, built server)', () => {
     const signUp = await fetch(`${server.url}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'Shutdown fan',
-        email: `shutdown-${randomUUID()}@example.test`,
-        password: 'correct horse battery',
-      }),
+      body: JSON.stringify(aUser({ name: 'Shutdown fan' })),
     });
     const { id: userId } = (await signUp.json()) as { id: string };
     const authorization = `Bearer ${await accessToken(userId)}`;
@@ -90,7 +87,14 @@ describe('graceful shutdown under load (e2e, built server)', () => {
       }
     });
 
-    await sleep(1_500);
+    // Mid-load: the workers are well under way (each has had a few answers) when SIGTERM comes.
+    await eventually(() =>
+      Promise.resolve(
+        expect(outcomes.filter((o) => o.status !== undefined).length).toBeGreaterThanOrEqual(
+          3 * CONNECTIONS,
+        ),
+      ),
+    );
     const answeredBeforeSignal = outcomes.filter((o) => o.status !== undefined).length;
     const signalledAt = performance.now();
     server.child.kill('SIGTERM');

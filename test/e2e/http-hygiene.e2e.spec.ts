@@ -1,7 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ADMIN_KEY, http, startApp } from '../support/app';
-import { authHeader, signUp } from '../support/auth';
+import { authHeader } from '../support/auth';
+import { signedUpUser } from '../factories/user.factory';
 
 describe('HTTP hygiene (e2e)', () => {
   let app: NestFastifyApplication;
@@ -17,7 +18,7 @@ describe('HTTP hygiene (e2e)', () => {
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
   it('should answer 400 MALFORMED_REQUEST, not 500, to a body nested 2,400 levels deep', async () => {
-    const user = await signUp(app);
+    const user = await signedUpUser(app);
     for (const [path, body] of [
       ['/users', `{"name":${nested(2400)}}`],
       ['/auth/tokens', nested(2400)],
@@ -60,7 +61,7 @@ describe('HTTP hygiene (e2e)', () => {
   });
 
   it('should send nosniff and no-store on personal data and on errors', async () => {
-    const user = await signUp(app);
+    const user = await signedUpUser(app);
     const mine = await request(http(app))
       .get('/users/me/cash')
       .set(await authHeader(user.id))

@@ -1,8 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ADMIN_KEY, http, sql, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
+import { aUser } from '../factories/user.factory';
 
 // "Café" spelt with a combining accent (NFD) and with the precomposed letter (NFC).
 const DECOMPOSED = 'Cafe\u0301 Kim';
@@ -22,11 +22,7 @@ describe('names (e2e)', () => {
   it('should store and return a user name in NFC when it is sent decomposed', async () => {
     const response = await request(http(app))
       .post('/users')
-      .send({
-        name: DECOMPOSED,
-        email: `nfc-${randomUUID()}@example.test`,
-        password: 'correct horse battery',
-      })
+      .send(aUser({ name: DECOMPOSED }))
       .expect(201);
     const { id } = response.body as { id: string; name: string };
 
@@ -43,10 +39,7 @@ describe('names (e2e)', () => {
   it('should count the length limit on the NFC form when a 50-letter name is sent decomposed', async () => {
     // 100 UTF-16 units as sent, 50 letters once composed: within the limit.
     const name = 'e\u0301'.repeat(50);
-    const response = await request(http(app))
-      .post('/users')
-      .send({ name, email: `nfc-${randomUUID()}@example.test`, password: 'correct horse battery' })
-      .expect(201);
+    const response = await request(http(app)).post('/users').send(aUser({ name })).expect(201);
     expect(response.body.name).toBe('\u00e9'.repeat(50));
   });
 

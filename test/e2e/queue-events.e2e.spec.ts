@@ -1,14 +1,18 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
 import { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueStreamHub } from '../../src/modules/queue/application/queue-stream-hub';
+import type { RedisClient } from '../../src/common/redis/redis-client';
 import { QueueService } from '../../src/modules/queue/domain/queue.service';
+import { roomKeys } from '../../src/modules/queue/queue.constants';
 import { createConcert } from '../factories/catalogue.factory';
 import { startApp } from '../support/app';
 import { call } from '../support/booking';
 import { nginxAvailable, RunningNginx, startNginx } from '../support/nginx';
-import { insertUsers, resetQueue, runAdmission } from '../support/queue';
+import { eventually } from '../support/eventually';
+import { resetQueue, rewindQueueEntries, runAdmission } from '../support/queue';
 import { openEventStream } from '../support/sse';
+import { storedUsers } from '../factories/user.factory';
 
 /** Listening instances (event streams need real sockets), sharing MySQL and Redis. */
 async function listeningApps(count: number, env: Record<string, string> = {}) {
@@ -49,7 +53,7 @@ describe('queue event streams (e2e)', () => {
   async function fanWaitingBehindHolder(app: NestFastifyApplication) {
     await resetQueue(app);
     const concertId = (await createConcert(app)).id;
-    const [holder, fan] = await insertUsers(app, 2);
+    const [holder, fan] = await storedUsers(app, 2);
     const held = await call(app, 'POST', '/queue/tokens', { user: holder, body: { concertId } });
     await runAdmission(app);
     const waiting = await call(app, 'POST', '/queue/tokens', { user: fan, body: { concertId } });
@@ -92,13 +96,21 @@ describe('queue event streams (e2e)', () => {
   it('should send `expired` and end when the token dies, and keep a WAITING entry alive while open', async () => {
     ({ apps, urls } = await listeningApps(2, {
       QUEUE_MAX_ACTIVE_USERS: '1',
-      QUEUE_WAITING_IDLE_SECONDS: '3',
+      QUEUE_WAITING_IDLE_SECONDS: '30',
     }));
     const { fanToken } = await fanWaitingBehindHolder(apps[0]);
     const stream = await openEventStream(urls[1], fanToken);
     await stream.next('status');
-    // Nobody polls for longer than the idle limit; the open stream keeps the entry alive.
-    await sleep(4500);
+    // Nobody polls: the entry's last sign of life goes 20 s back (of the 30 s idle limit), and the
+    // open stream's next tick (every second) must renew it, as a poll would.
+    const concertId = Number(fanToken.split('.')[0]);
+    await rewindQueueEntries(apps[0], concertId, 'seen', [fanToken], 20_000);
+    const redis: RedisClient = apps[0].get(Redis);
+    await eventually(async () => {
+      const [seconds] = await redis.time();
+      const seen = Number(await redis.zscore(roomKeys(concertId).seen, fanToken));
+      expect(Number(seconds) * 1000 - seen).toBeLessThan(1_500);
+    });
     expect((await runAdmission(apps[0])).dropped).toBe(0);
     expect(stream.events.filter((e) => e.event === 'expired')).toEqual([]);
 
@@ -126,8 +138,9 @@ describe('queue event streams (e2e)', () => {
     expect(second.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(apps[0].get(QueueStreamHub).openStreams).toBe(1);
     open.close();
-    await sleep(100);
-    expect(apps[0].get(QueueStreamHub).openStreams).toBe(0);
+    await eventually(() =>
+      Promise.resolve(expect(apps[0].get(QueueStreamHub).openStreams).toBe(0)),
+    );
   });
 
   it('should end open streams on shutdown instead of waiting on them', async () => {

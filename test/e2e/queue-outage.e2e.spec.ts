@@ -1,11 +1,14 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
+import { createConcertWithSchedule } from '../factories/catalogue.factory';
 import { QueueScheduler } from '../../src/modules/queue/presentation/queue.scheduler';
 import { http, startApp } from '../support/app';
+import { eventually } from '../support/eventually';
 import { authHeader } from '../support/auth';
 import { activeTokenFor, runAdmission } from '../support/queue';
 import { TcpProxy } from '../support/tcp-proxy';
+import { signedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 /**
  * Redis is the queue's only store. While it is unreachable (a TCP proxy is cut, the server other
@@ -30,7 +33,7 @@ describe('waiting queue while Redis is down (e2e)', () => {
   });
 
   it('should answer 503 with Retry-After on issue, poll and guarded calls, then recover', async () => {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     const bearer = await authHeader(user.id);
     const { concertId, schedule } = await createConcertWithSchedule(app, { seatCount: 1 });
     const token = await activeTokenFor(app, user.id, concertId);
@@ -45,8 +48,7 @@ describe('waiting queue while Redis is down (e2e)', () => {
     ];
     expect(Date.now() - started).toBeLessThan(7_000);
     for (const response of responses) {
-      expect(response.status).toBe(503);
-      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+      expectProblem(response, 503, 'SERVICE_UNAVAILABLE');
       expect(response.headers['retry-after']).toBeDefined();
     }
     // An admission run fails too; the scheduler logs it and tries again on its next tick.
@@ -54,13 +56,11 @@ describe('waiting queue while Redis is down (e2e)', () => {
     await expect(app.get(QueueScheduler).tick()).resolves.toBeUndefined();
 
     await redisProxy.restore();
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (Date.now() < deadline && status !== 200) {
-      status = (await request(http(app)).get('/queue/status').set('Queue-Token', token)).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(status).toBe(200);
+    await eventually(
+      async () => request(http(app)).get('/queue/status').set('Queue-Token', token).expect(200),
+      10_000,
+      200,
+    );
     await request(http(app)).get(seats).set(bearer).set('Queue-Token', token).expect(200);
     // The same token, with the concert it was issued for, survives the outage.
     const again = await request(http(app))

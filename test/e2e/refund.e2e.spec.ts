@@ -1,11 +1,13 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcert, createSchedule, createUser } from '../factories/catalogue.factory';
+import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql, startApp } from '../support/app';
 import { accessToken } from '../support/auth';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, charge, Reply } from '../support/booking';
 import { walletState } from '../support/cash-invariants';
 import { activeTokenFor } from '../support/queue';
+import { signedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 interface Fan {
   userId: string;
@@ -42,7 +44,7 @@ describe('refunds (e2e)', () => {
   });
 
   async function fan(concertId: number, balance = 0): Promise<Fan> {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     if (balance > 0) await charge(app, user.id, balance);
     return { userId: user.id, token: await activeTokenFor(app, user.id, concertId) };
   }
@@ -261,7 +263,7 @@ describe('refunds (e2e)', () => {
     const readAnonymously = await call(app, 'GET', `/payments/${purchase.paymentId}`);
 
     for (const reply of [anonymous, expired, readAnonymously]) {
-      expect([reply.status, reply.body.code]).toEqual([401, 'AUTH_TOKEN_INVALID']);
+      expectProblem(reply, 401, 'AUTH_TOKEN_INVALID');
       expect(reply.headers['www-authenticate']).toMatch(/^Bearer/);
     }
     await expectUnchanged(purchase, 450_000);
@@ -269,7 +271,7 @@ describe('refunds (e2e)', () => {
 
   it("should answer 404 PAYMENT_NOT_FOUND for an unknown id and for someone else's payment, changing nothing", async () => {
     const purchase = await buyOne();
-    const stranger = await createUser(app);
+    const stranger = await signedUpUser(app);
     await charge(app, stranger.id, 10_000);
 
     for (const [userId, paymentId] of [
@@ -277,7 +279,7 @@ describe('refunds (e2e)', () => {
       [stranger.id, purchase.paymentId],
     ] as const) {
       const refused = await refund(userId, paymentId);
-      expect([refused.status, refused.body.code]).toEqual([404, 'PAYMENT_NOT_FOUND']);
+      expectProblem(refused, 404, 'PAYMENT_NOT_FOUND');
       expect(refused.headers['content-type']).toMatch(/problem\+json/);
       // The same answer whether the payment exists or not: nothing about it leaks.
       expect(JSON.stringify(refused.body)).not.toContain(purchase.buyer.userId);
@@ -292,7 +294,7 @@ describe('refunds (e2e)', () => {
 
   it('should show GET /payments/{id} to its owner in any status and answer 404 to anyone else', async () => {
     const purchase = await buyOne(60_000);
-    const stranger = await createUser(app);
+    const stranger = await signedUpUser(app);
 
     const own = await call(app, 'GET', `/payments/${purchase.paymentId}`, {
       user: purchase.buyer.userId,
@@ -320,7 +322,7 @@ describe('refunds (e2e)', () => {
       [purchase.buyer.userId, 2_147_483_647],
     ] as const) {
       const hidden = await call(app, 'GET', `/payments/${paymentId}`, { user: userId });
-      expect([hidden.status, hidden.body.code]).toEqual([404, 'PAYMENT_NOT_FOUND']);
+      expectProblem(hidden, 404, 'PAYMENT_NOT_FOUND');
     }
 
     expect((await refund(purchase.buyer.userId, purchase.paymentId)).status).toBe(200);
@@ -344,7 +346,7 @@ describe('refunds (e2e)', () => {
 
     const second = await refund(purchase.buyer.userId, purchase.paymentId);
 
-    expect([second.status, second.body.code]).toEqual([409, 'PAYMENT_ALREADY_REFUNDED']);
+    expectProblem(second, 409, 'PAYMENT_ALREADY_REFUNDED');
     await expect(stateOf(purchase)).resolves.toEqual({
       payment: { status: 'REFUNDED', refunded_at: new Date(first.body.refundedAt) },
       rows: [{ status: 'REFUNDED', seat_status: 'AVAILABLE' }],
@@ -359,7 +361,7 @@ describe('refunds (e2e)', () => {
 
     const refused = await refund(purchase.buyer.userId, purchase.paymentId);
 
-    expect([refused.status, refused.body.code]).toEqual([409, 'REFUND_WINDOW_CLOSED']);
+    expectProblem(refused, 409, 'REFUND_WINDOW_CLOSED');
     expect(refused.body.detail).toMatch(/24 h before the show/);
     await expectUnchanged(purchase, 450_000);
   });
@@ -375,7 +377,7 @@ describe('refunds (e2e)', () => {
 
     const refused = await refund(purchase.buyer.userId, purchase.paymentId);
 
-    expect([refused.status, refused.body.code]).toEqual([409, 'REFUND_WINDOW_CLOSED']);
+    expectProblem(refused, 409, 'REFUND_WINDOW_CLOSED');
     await expectUnchanged(purchase, 450_000);
 
     // A postponed show moves the window with it: the live schedule counts, not the receipt copy.
@@ -427,7 +429,7 @@ describe('refunds (e2e)', () => {
     }
     for (const key of ['k'.repeat(65), 'with space', 'tab\tkey']) {
       const reply = await refund(purchase.buyer.userId, purchase.paymentId, key);
-      expect([reply.status, reply.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expectProblem(reply, 400, 'VALIDATION_FAILED');
     }
     await expectUnchanged(purchase, 450_000);
     // Nothing was remembered for the refused keys.
@@ -457,7 +459,7 @@ describe('refunds (e2e)', () => {
     });
     // Without the key the same request is a second refund, and says so.
     const unkeyed = await refund(first.buyer.userId, first.paymentId);
-    expect([unkeyed.status, unkeyed.body.code]).toEqual([409, 'PAYMENT_ALREADY_REFUNDED']);
+    expectProblem(unkeyed, 409, 'PAYMENT_ALREADY_REFUNDED');
 
     // The same key for another payment of the same user is another request: 422, nothing moves.
     const concertId = (await createConcert(app)).id;
@@ -475,7 +477,7 @@ describe('refunds (e2e)', () => {
     });
     expect(paid.status).toBe(201);
     const reused = await refund(first.buyer.userId, paid.body.id, key);
-    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
     await expect(walletState(app, first.buyer.userId)).resolves.toMatchObject({
       balance: 470_000,
       entries: 4,
@@ -532,13 +534,13 @@ describe('refunds (e2e)', () => {
       user: purchase.buyer.userId,
       body: { amount: 1 },
     });
-    expect([capped.status, capped.body.code]).toEqual([422, 'BALANCE_LIMIT_EXCEEDED']);
+    expectProblem(capped, 422, 'BALANCE_LIMIT_EXCEEDED');
   });
 
   it('should count refunds against RATE_LIMIT_USER_WRITES_PER_MINUTE (429 with Retry-After)', async () => {
     const limited = await startApp({ RATE_LIMIT_USER_WRITES_PER_MINUTE: '2' });
     try {
-      const user = await createUser(app);
+      const user = await signedUpUser(app);
       const replies: Reply[] = [];
       for (let i = 0; i < 3; i++)
         replies.push(await refund(user.id, 2_147_483_647, undefined, limited));

@@ -1,9 +1,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
+import { createConcertWithSchedule } from '../factories/catalogue.factory';
 import { http, sql, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
+import { signedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 interface Fan {
   userId: string;
@@ -26,7 +28,7 @@ describe('reservations (e2e)', () => {
 
   /** A signed-up user with an ACTIVE queue token for `concertId`. */
   async function fan(concertId: number): Promise<Fan> {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     return {
       userId: user.id,
       token: await activeTokenFor(app, user.id, concertId),
@@ -228,22 +230,22 @@ describe('reservations (e2e)', () => {
       scheduleId: closed.schedule.id,
       seatId: schedule.seats[0].id,
     });
-    expect([otherSchedule.status, otherSchedule.body.code]).toEqual([404, 'SEAT_NOT_FOUND']);
+    expectProblem(otherSchedule, 404, 'SEAT_NOT_FOUND');
     const notOpen = await hold(closedFan, {
       scheduleId: closed.schedule.id,
       seatId: closed.schedule.seats[0].id,
     });
-    expect([notOpen.status, notOpen.body.code]).toEqual([409, 'BOOKING_CLOSED']);
+    expectProblem(notOpen, 409, 'BOOKING_CLOSED');
     const first = await hold(holder, { scheduleId: schedule.id, seatId: schedule.seats[0].id });
     expect(first.status).toBe(201);
     const taken = await hold(holder, { scheduleId: schedule.id, seatId: schedule.seats[0].id });
-    expect([taken.status, taken.body.code]).toEqual([409, 'SEAT_UNAVAILABLE']);
+    expectProblem(taken, 409, 'SEAT_UNAVAILABLE');
     const invalid = await hold(holder, { scheduleId: schedule.id, seatId: '1', extra: true });
-    expect([invalid.status, invalid.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expectProblem(invalid, 400, 'VALIDATION_FAILED');
   });
 
   it('should require an ACTIVE queue token', async () => {
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     const missing = await request(http(app))
       .post('/reservations')
       .set(await authHeader(user.id))

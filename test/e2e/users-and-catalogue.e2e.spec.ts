@@ -1,9 +1,10 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createConcert, createSchedule, createUser } from '../factories/catalogue.factory';
+import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { ADMIN_KEY, http, sql, startApp } from '../support/app';
 import { accessToken, authHeader } from '../support/auth';
 import { activeTokenFor } from '../support/queue';
+import { aUser, signedUpUser } from '../factories/user.factory';
 
 describe('users and catalogue (e2e)', () => {
   let app: NestFastifyApplication;
@@ -15,7 +16,7 @@ describe('users and catalogue (e2e)', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    fanId = (await createUser(app)).id;
+    fanId = (await signedUpUser(app)).id;
     bearer = `Bearer ${await accessToken(fanId)}`;
     fanConcertId = (await createConcert(app)).id;
     queueToken = await activeTokenFor(app, fanId, fanConcertId);
@@ -46,7 +47,7 @@ describe('users and catalogue (e2e)', () => {
   it('should register a user with an empty wallet and read it back', async () => {
     const created = await request(http(app))
       .post('/users')
-      .send({ name: '  Kim Minji ', email: 'minji@example.test', password: 'password-123' })
+      .send(aUser({ name: '  Kim Minji ', email: 'minji@example.test' }))
       .expect(201);
     expect(created.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -66,7 +67,7 @@ describe('users and catalogue (e2e)', () => {
   });
 
   it('should answer 404 USER_NOT_FOUND for an id that is not the caller’s, existing or not', async () => {
-    const other = await createUser(app);
+    const other = await signedUpUser(app);
     for (const id of [other.id, '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11']) {
       const response = await request(http(app))
         .get(`/users/${id}`)
@@ -234,7 +235,7 @@ describe('users and catalogue (e2e)', () => {
   it("should answer 401 QUEUE_TOKEN_INVALID on schedules and seats with another user's ACTIVE token", async () => {
     // The token's own concert, so the only thing wrong is whose token it is.
     const schedule = await createSchedule(app, fanConcertId, { seatCount: 1 });
-    const thief = await createUser(app);
+    const thief = await signedUpUser(app);
     const paths = [
       `/concerts/${fanConcertId}/schedules`,
       `/concerts/${fanConcertId}/schedules/${schedule.id}/seats`,
@@ -283,7 +284,7 @@ describe('users and catalogue (e2e)', () => {
   it('should answer 403 QUEUE_TOKEN_NOT_ACTIVE on schedules and seats when the token is WAITING', async () => {
     const concert = await createConcert(app);
     const schedule = await createSchedule(app, concert.id, { seatCount: 1 });
-    const user = await createUser(app);
+    const user = await signedUpUser(app);
     const issued = await request(http(app))
       .post('/queue/tokens')
       .set(await authHeader(user.id))

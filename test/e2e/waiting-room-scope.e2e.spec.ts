@@ -1,8 +1,10 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcertWithSchedule, createUser } from '../factories/catalogue.factory';
+import { createConcertWithSchedule } from '../factories/catalogue.factory';
 import { ADMIN_KEY, sql, startApp } from '../support/app';
 import { call, charge } from '../support/booking';
 import { activeTokenFor } from '../support/queue';
+import { signedUpUser } from '../factories/user.factory';
+import { expectProblem } from '../support/assertions';
 
 /**
  * An ACTIVE token of concert A grants A only: every [active token] endpoint answers 403
@@ -21,14 +23,13 @@ describe('waiting-room scope (e2e)', () => {
   });
 
   const expectOtherConcert = (reply: { status: number; body: { code?: string } }) => {
-    expect(reply.status).toBe(403);
-    expect(reply.body.code).toBe('QUEUE_TOKEN_OTHER_CONCERT');
+    expectProblem(reply, 403, 'QUEUE_TOKEN_OTHER_CONCERT');
   };
 
   it('should answer 403 QUEUE_TOKEN_OTHER_CONCERT on every scoped endpoint of another concert, and change nothing', async () => {
     const a = await createConcertWithSchedule(app, { seatCount: 3 });
     const b = await createConcertWithSchedule(app, { seatCount: 3 });
-    const fan = await createUser(app);
+    const fan = await signedUpUser(app);
     await charge(app, fan.id, 500_000);
     // One user waits in two rooms at once, with one token each.
     const tokenA = await activeTokenFor(app, fan.id, a.concertId);
@@ -69,7 +70,7 @@ describe('waiting-room scope (e2e)', () => {
       `/concerts/${a.concertId}/schedules/${b.schedule.id}/seats`,
     ]) {
       const reply = await call(app, 'GET', path, asA);
-      expect([reply.status, reply.body.code]).toEqual([404, 'SCHEDULE_NOT_FOUND']);
+      expectProblem(reply, 404, 'SCHEDULE_NOT_FOUND');
     }
 
     // Nothing changed: B's hold stands, no second hold, no payment, tokens still ACTIVE.
@@ -146,7 +147,6 @@ describe('waiting-room scope (e2e)', () => {
     const reply = await call(app, 'GET', '/queue/status', {
       token: '3f0c1b2e-5d4a-4c3b-9a1e-2f0d6c8b9e11',
     });
-    expect(reply.status).toBe(401);
-    expect(reply.body.code).toBe('QUEUE_TOKEN_INVALID');
+    expectProblem(reply, 401, 'QUEUE_TOKEN_INVALID');
   });
 });

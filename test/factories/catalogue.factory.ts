@@ -1,32 +1,9 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ADMIN_KEY, http } from '../support/app';
-import { signUp, SignedUpUser } from '../support/auth';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-export type CreatedUser = SignedUpUser;
-
-/** A user signed up through the API (a unique email, a known password). */
-export function createUser(app: NestFastifyApplication, name = 'Test User'): Promise<CreatedUser> {
-  return signUp(app, { name });
-}
-
-export async function createUsers(
-  app: NestFastifyApplication,
-  count: number,
-): Promise<CreatedUser[]> {
-  const users: CreatedUser[] = [];
-  // Batches keep the connection count sane while still being quick.
-  for (let start = 0; start < count; start += 50) {
-    const batch = Array.from({ length: Math.min(50, count - start) }, (_, i) =>
-      createUser(app, `User ${start + i + 1}`),
-    );
-    users.push(...(await Promise.all(batch)));
-  }
-  return users;
-}
 
 export async function createConcert(
   app: NestFastifyApplication,

@@ -1,5 +1,5 @@
+import { INestApplicationContext } from '@nestjs/common';
 import { TransactionHost } from '../../src/common/database/transaction';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
 import { DomainError } from '../../src/common/errors/domain-error';
 import { fingerprint } from '../../src/common/idempotency/fingerprint';
@@ -9,23 +9,28 @@ import {
   IdempotencyService,
   IdempotentResult,
 } from '../../src/common/idempotency/idempotency.service';
+import { CashModule } from '../../src/modules/cash/cash.module';
 import { CashService } from '../../src/modules/cash/domain/cash.service';
-import { createUser } from '../factories/catalogue.factory';
-import { sql, startApp } from '../support/app';
+import { storedUsers } from '../factories/user.factory';
+import { sql } from '../support/app';
+import { codeOf } from '../support/assertions';
 import { assertCashInvariants, walletState } from '../support/cash-invariants';
+import { transactionsWaitingForLocks } from '../support/mysql';
+import { eventually } from '../support/eventually';
+import { startModules } from '../support/modules';
 
 /**
  * The cash domain service and the idempotency mechanism against real MySQL and Redis, as the
  * payment facade uses them: inside a transaction the caller owns.
  */
 describe('CashService and IdempotencyService (integration)', () => {
-  let app: NestFastifyApplication;
+  let app: INestApplicationContext;
   let cash: CashService;
   let idempotency: IdempotencyService;
   let txHost: TransactionHost;
 
   beforeAll(async () => {
-    app = await startApp();
+    app = await startModules([CashModule]);
     cash = app.get(CashService);
     idempotency = app.get(IdempotencyService);
     txHost = app.get<TransactionHost>(TransactionHost);
@@ -40,18 +45,9 @@ describe('CashService and IdempotencyService (integration)', () => {
   });
 
   async function userWithBalance(balance: number): Promise<string> {
-    const { id } = await createUser(app);
+    const [id] = await storedUsers(app, 1, { wallets: true });
     if (balance > 0) await txHost.withTransaction(() => cash.charge(id, balance));
     return id;
-  }
-
-  async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-    try {
-      await promise;
-      return undefined;
-    } catch (error) {
-      return error instanceof DomainError ? error.code : String(error);
-    }
   }
 
   describe('debitForPayment', () => {
@@ -103,14 +99,12 @@ describe('CashService and IdempotencyService (integration)', () => {
     it('should undo the debit when the caller transaction fails after it', async () => {
       const userId = await userWithBalance(10_000);
 
-      const code = await codeOf(
+      await expect(
         txHost.withTransaction(async () => {
           await cash.debitForPayment(userId, 4_000, 9004);
           throw new Error('seat update failed');
         }),
-      );
-
-      expect(code).toBe('Error: seat update failed');
+      ).rejects.toThrow('seat update failed');
       await expect(walletState(app, userId)).resolves.toEqual({
         balance: 10_000,
         ledgerSum: 10_000,
@@ -266,11 +260,14 @@ describe('CashService and IdempotencyService (integration)', () => {
       const gate = new Promise<void>((resolve) => (finish = resolve));
       const runs = { count: 0 };
 
+      let entered!: () => void;
+      const working = new Promise<void>((resolve) => (entered = resolve));
       const first = idempotency.execute(request, 200, async () => {
+        entered();
         await gate;
         return effect(userId, runs)();
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await working;
       const startedAt = Date.now();
       const secondCode = await codeOf(idempotency.execute(request, 200, effect(userId, runs)));
       const elapsed = Date.now() - startedAt;
@@ -294,19 +291,23 @@ describe('CashService and IdempotencyService (integration)', () => {
       const gate = new Promise<void>((resolve) => (finish = resolve));
       const runs = { count: 0 };
 
+      let charged!: () => void;
+      const claimed = new Promise<void>((resolve) => (charged = resolve));
       const first = idempotency.execute(request, 200, () =>
         txHost.withTransaction(async () => {
           runs.count += 1;
           const balance = await cash.charge(userId, 1);
+          charged();
           await gate; // the claim row is written but not committed
           return { userId, balance };
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await claimed;
       // As if Redis restarted or the marker's TTL ran out: only MySQL's unique key is left.
       await redis.del(idempotencyMarkerKey(userId, scope, 'marker-lost'));
       const second = idempotency.execute(request, 200, effect(userId, runs));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The duplicate's claim insert waits on the first claim's uncommitted unique key.
+      await eventually(async () => expect(await transactionsWaitingForLocks(app)).toBe(1));
       finish();
 
       const [a, b] = await Promise.all([first, second]);
@@ -352,7 +353,7 @@ describe('CashService and IdempotencyService (integration)', () => {
 
     it('should refuse to run inside a transaction it does not own', async () => {
       const userId = await userWithBalance(0);
-      const code = await codeOf(
+      await expect(
         txHost.withTransaction(() =>
           idempotency.execute(
             { userId, scope, key: 'x', body: {} },
@@ -360,8 +361,7 @@ describe('CashService and IdempotencyService (integration)', () => {
             effect(userId, { count: 0 }),
           ),
         ),
-      );
-      expect(code).toMatch(/outside one/);
+      ).rejects.toThrow(/outside one/);
     });
 
     it('should run the work without any record when no key is sent', async () => {

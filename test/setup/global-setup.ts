@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureBuiltServer } from './built-server';
 import { dockerEngineReachable } from './docker-engine';
 import { ensureRabbitMq } from './rabbitmq';
+import { RedisClusterHandle, startRedisCluster } from './redis-cluster';
 
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -11,6 +12,7 @@ interface Stoppable {
 
 declare global {
   var __TEST_CONTAINERS__: Stoppable[] | undefined;
+  var __TEST_REDIS_CLUSTER__: RedisClusterHandle | undefined;
 }
 
 /**
@@ -21,7 +23,24 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   ensureBuiltServer();
   process.env.TEST_RUN_ID ??= randomBytes(4).toString('hex');
+  if (process.env.TEST_REDIS_TOPOLOGY === 'cluster') {
+    // `npm run test:cluster`: every app (in process or child) then talks to a 3-master cluster.
+    const cluster = await startRedisCluster(3);
+    globalThis.__TEST_REDIS_CLUSTER__ = cluster;
+    process.env.REDIS_CLUSTER_NODES = cluster.nodes.join(',');
+    console.log(`\n[tests] Redis Cluster of 3 masters at ${cluster.nodes.join(', ')}`);
+    try {
+      await chooseServers();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return;
+  }
+  await chooseServers();
+}
 
+async function chooseServers(): Promise<void> {
   if (process.env.TESTCONTAINERS !== 'off' && (await dockerEngineReachable())) {
     // Loaded lazily: only machines with an engine need the container libraries.
     const { MySqlContainer } = await import('@testcontainers/mysql');

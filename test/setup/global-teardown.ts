@@ -27,4 +27,6 @@ export default async function globalTeardown(): Promise<void> {
     await redis.quit();
   }
   await Promise.all((globalThis.__TEST_CONTAINERS__ ?? []).map((container) => container.stop()));
+  // Its keys go with it (no persistence).
+  await globalThis.__TEST_REDIS_CLUSTER__?.stop();
 }

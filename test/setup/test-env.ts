@@ -31,3 +31,6 @@ process.env.DB_POOL_SIZE ??= '10';
 // into 503s. The overload e2e test sets its own limits.
 process.env.OVERLOAD_MAX_IN_FLIGHT ??= '0';
 process.env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS ??= '0';
+// Servers, several app instances and 5,000-request bursts on a shared 2-core box: minutes, not the
+// unit tier's 5 s default (jest.config.js cannot set it per project).
+jest.setTimeout(120_000);

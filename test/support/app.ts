@@ -1,3 +1,4 @@
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -6,13 +7,20 @@ import { createApp } from '../../src/app.factory';
  * Boots the real application (same factory as main.ts) with extra environment for this instance
  * only. Several may run at once in one test process against the same MySQL and Redis.
  */
-export async function startApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
-  try {
+export function startApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  return withEnv(env, async () => {
     const app = await createApp();
     await app.getHttpAdapter().getInstance().ready();
     return app;
+  });
+}
+
+/** Runs `boot` with `env` added to process.env, which Nest's config reads once at boot. */
+export async function withEnv<T>(env: Record<string, string>, boot: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
+  try {
+    return await boot();
   } finally {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
@@ -27,7 +35,7 @@ export function http(app: NestFastifyApplication) {
 
 /** Raw SQL for arranging and asserting state; never used by the code under test. */
 export function sql<T = Record<string, unknown>[]>(
-  app: NestFastifyApplication,
+  app: INestApplicationContext,
   query: string,
   params: unknown[] = [],
 ): Promise<T> {

@@ -46,34 +46,6 @@ export async function authHeader(userId: string): Promise<{ authorization: strin
   return { authorization: `Bearer ${await token}` };
 }
 
-export interface SignedUpUser {
-  id: string;
-  name: string;
-  email: string;
-  password: string;
-}
-
-let signUps = 0;
-
-/** Signs a user up through POST /users (unique email unless given). */
-export async function signUp(
-  app: NestFastifyApplication,
-  overrides: Partial<Pick<SignedUpUser, 'name' | 'email' | 'password'>> = {},
-): Promise<SignedUpUser> {
-  signUps += 1;
-  const body = {
-    name: overrides.name ?? `Test User ${signUps}`,
-    email: overrides.email ?? `user-${randomUUID()}@example.test`,
-    password: overrides.password ?? 'correct horse battery staple',
-  };
-  const response = await request(http(app)).post('/users').send(body);
-  if (response.status !== 201) {
-    throw new Error(`POST /users answered ${response.status}: ${JSON.stringify(response.body)}`);
-  }
-  const created = response.body as { id: string; name: string; email: string };
-  return { ...created, password: body.password };
-}
-
 /** POST /auth/tokens; returns the access token. */
 export async function logIn(
   app: NestFastifyApplication,

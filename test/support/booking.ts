@@ -1,7 +1,9 @@
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { storedUsers } from '../factories/user.factory';
 import { sql, startApp } from './app';
 import { authHeader } from './auth';
-import { insertUsers, runAdmission } from './queue';
+import { runAdmission } from './queue';
 
 /**
  * Environment for the many-instance races: every fan admitted at once, and the overload guard
@@ -76,13 +78,7 @@ export async function fansWithActiveTokens(
   count: number,
   concertId: number,
 ): Promise<Fan[]> {
-  const userIds = await insertUsers(app, count);
-  for (let start = 0; start < userIds.length; start += 1000) {
-    const now = new Date();
-    await sql(app, 'INSERT INTO cash_wallets (user_id, balance, updated_at) VALUES ?', [
-      userIds.slice(start, start + 1000).map((id) => [id, 0, now]),
-    ]);
-  }
+  const userIds = await storedUsers(app, count, { wallets: true });
   const fans: Fan[] = [];
   for (let start = 0; start < userIds.length; start += 100) {
     const batch = await Promise.all(
@@ -127,4 +123,23 @@ export async function charge(app: NestFastifyApplication, userId: string, amount
       throw new Error(`charge answered ${reply.status}: ${JSON.stringify(reply.body)}`);
     }
   }
+}
+
+/**
+ * Moves the database clock's verdict instead of waiting out RESERVATION_HOLD_SECONDS: these holds
+ * (the reservation and the seat's copy of its end) ran out a minute ago. Nothing else changes, as
+ * when the release job has not run yet.
+ */
+export async function expireHoldsNow(app: INestApplicationContext, reservationIds: number[]) {
+  await sql(
+    app,
+    `UPDATE reservations SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE
+      WHERE id IN (?) AND status = 'HELD'`,
+    [reservationIds],
+  );
+  await sql(
+    app,
+    'UPDATE seats SET hold_expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE reservation_id IN (?)',
+    [reservationIds],
+  );
 }

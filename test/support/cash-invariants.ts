@@ -1,4 +1,4 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { INestApplicationContext } from '@nestjs/common';
 import { sql } from './app';
 
 /**
@@ -12,7 +12,7 @@ import { sql } from './app';
  *   REFUND rows name their payment.
  * Each check lists offending rows, so a failure says exactly what broke.
  */
-export async function assertCashInvariants(app: NestFastifyApplication): Promise<void> {
+export async function assertCashInvariants(app: INestApplicationContext): Promise<void> {
   const sumMismatches = await sql(
     app,
     `SELECT w.user_id, w.balance, COALESCE(SUM(h.amount), 0) AS ledger_sum
@@ -61,7 +61,7 @@ export async function assertCashInvariants(app: NestFastifyApplication): Promise
 
 /** Sum of a user's ledger amounts and the wallet balance, for exact assertions in tests. */
 export async function walletState(
-  app: NestFastifyApplication,
+  app: INestApplicationContext,
   userId: string,
 ): Promise<{ balance: number; ledgerSum: number; entries: number }> {
   const [row] = await sql<{ balance: number; ledger_sum: number | string; entries: number }[]>(

@@ -1,13 +1,14 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { QueueFacade } from '../../src/modules/queue/application/queue.facade';
 import { AdmissionRun } from '../../src/modules/queue/domain/queue-entry';
-import { ROOM_REGISTRY_KEY } from '../../src/modules/queue/queue.constants';
-import { http, sql } from './app';
+import type { RedisClient } from '../../src/common/redis/redis-client';
+import { ROOM_REGISTRY_KEY, roomKeys } from '../../src/modules/queue/queue.constants';
+import { http } from './app';
 import { authHeader } from './auth';
+import { deleteKeys, scanKeys } from './redis-topology';
 
 /** One admission run, exactly as the scheduler does it (tests run with JOBS_ENABLED=false). */
 export function runAdmission(app: NestFastifyApplication): Promise<AdmissionRun> {
@@ -50,25 +51,26 @@ export async function activeTokenFor(
 
 /** Empties this test file's waiting rooms (keys are under the file's own Redis prefix). */
 export async function resetQueue(app: NestFastifyApplication): Promise<void> {
-  const redis = app.get(Redis);
+  const redis: RedisClient = app.get(Redis);
   const prefix = redis.options.keyPrefix ?? '';
   // SCAN patterns are not prefixed by ioredis, but the keys it returns must be given back bare.
-  const keys: string[] = [];
-  for await (const batch of redis.scanStream({ match: `${prefix}{room:*`, count: 1000 })) {
-    keys.push(...(batch as string[]).map((key) => key.slice(prefix.length)));
-  }
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteKeys(redis, await scanKeys(redis, `${prefix}{room:*`, prefix));
   await redis.del(ROOM_REGISTRY_KEY);
 }
 
-/** Users straight into MySQL (arranging only): many at once without 5,000 HTTP calls. */
-export async function insertUsers(app: NestFastifyApplication, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => randomUUID());
-  for (let start = 0; start < ids.length; start += 1000) {
-    const rows = ids.slice(start, start + 1000).map((id, i) => [id, `Fan ${start + i + 1}`]);
-    await sql(app, 'INSERT INTO users (id, name, created_at) VALUES ?', [
-      rows.map(([id, name]) => [id, name, new Date()]),
-    ]);
-  }
-  return ids;
+/**
+ * Moves a room's clock for `tokens` instead of waiting for it: their last poll (`seen`) or their
+ * ACTIVE expiry (`active`) goes `ms` into the past, as if that much Redis time had passed for
+ * them alone. XX leaves tokens that are not in the set out of it.
+ */
+export async function rewindQueueEntries(
+  app: NestFastifyApplication,
+  concertId: number,
+  scores: 'seen' | 'active',
+  tokens: string[],
+  ms: number,
+): Promise<void> {
+  const redis: RedisClient = app.get(Redis);
+  const key = roomKeys(concertId)[scores];
+  for (const token of tokens) await redis.zadd(key, 'XX', 'INCR', -ms, token);
 }

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDependencyUnavailable } from './dependency-errors';
 import { ErrorCode } from './error-codes';
-import { resolveProblem } from './problem-details';
+import { forRequest, resolveProblem } from './problem-details';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -21,7 +21,7 @@ export function sendProblem(
     logger.debug?.({ requestId: request.id, url: request.url }, 'client closed the request');
     return;
   }
-  const body = { ...problem, instance: request.url.split('?')[0], requestId: String(request.id) };
+  const body = forRequest(problem, request);
   if (unexpected) {
     logger.error(
       { requestId: request.id, method: request.method, url: request.url, err: error },

@@ -36,6 +36,23 @@ describe('resolveProblem', () => {
     expect(resolved.problem.code).toBe('SERVICE_UNAVAILABLE');
   });
 
+  it('should answer 503 when the Redis Cluster has no master for a slot right now', () => {
+    for (const message of [
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'None of startup nodes is available',
+      'CLUSTERDOWN The cluster is down',
+      'MOVED 2705 127.0.0.1:7001',
+      'Too many Cluster redirections. Last error: Error: Connection is closed.',
+    ]) {
+      expect(resolveProblem(new Error(message)).problem.code).toBe('SERVICE_UNAVAILABLE');
+    }
+    // A script refused for its keys is a bug, not an outage.
+    expect(
+      resolveProblem(new Error("CROSSSLOT Keys in request don't hash to the same slot")).problem
+        .code,
+    ).toBe('INTERNAL_ERROR');
+  });
+
   it('should answer 503 when a TypeORM query fails on a lost connection', () => {
     const error = Object.assign(new Error('Query failed'), {
       driverError: { code: 'PROTOCOL_CONNECTION_LOST' },

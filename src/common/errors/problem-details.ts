@@ -26,7 +26,8 @@ export interface ResolvedProblem {
 
 const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
-function problem(code: ErrorCode, detail?: string, errors?: FieldError[]): ProblemDetails {
+/** The one builder of a problem+json body; every writer of one (filter, load shedding) uses it. */
+export function problem(code: ErrorCode, detail?: string, errors?: FieldError[]): ProblemDetails {
   const spec = ERROR_SPECS[code];
   return {
     type: problemType(code),
@@ -36,6 +37,14 @@ function problem(code: ErrorCode, detail?: string, errors?: FieldError[]): Probl
     code,
     ...(errors ? { errors } : {}),
   };
+}
+
+/** The problem as answered to `request`: which path it concerns and the id to quote. */
+export function forRequest(
+  problemDetails: ProblemDetails,
+  request: { url: string; id: unknown },
+): ProblemDetails {
+  return { ...problemDetails, instance: request.url.split('?')[0], requestId: String(request.id) };
 }
 
 // Fastify raises these before a route handler runs (body parsing, routing).

@@ -1,17 +1,34 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { appConfig, AppConfig } from '../config/configuration';
-import { IDEMPOTENCY_PURGE_BATCH, IDEMPOTENCY_PURGE_INTERVAL_MS } from './idempotency.constants';
+import { SingleFlightJob } from '../jobs/single-flight-job';
+import {
+  IDEMPOTENCY_PURGE_BATCH,
+  IDEMPOTENCY_PURGE_INTERVAL_MS,
+  IDEMPOTENCY_PURGE_MAX_BATCHES,
+  IDEMPOTENCY_PURGE_RUN_DEADLINE_MS,
+} from './idempotency.constants';
 import { IdempotencyService } from './idempotency.service';
 
 /**
- * Deletes expired keys so the table stays the size of one retention window. Harmless on every
- * instance at once (each DELETE just finds fewer rows). A lookup ignores expired rows anyway, so
- * purging late never revives or blocks a key.
+ * Deletes expired keys so the table stays the size of one retention window. No claim across
+ * instances: harmless on every instance at once (each DELETE just finds fewer rows). A lookup
+ * ignores expired rows anyway, so purging late never revives or blocks a key.
  */
 @Injectable()
 export class IdempotencyPurgeScheduler {
-  private readonly logger = new Logger(IdempotencyPurgeScheduler.name);
+  private readonly job = new SingleFlightJob(
+    {
+      name: 'idempotency-purge',
+      maxBatchesPerRun: IDEMPOTENCY_PURGE_MAX_BATCHES,
+      deadlineMs: IDEMPOTENCY_PURGE_RUN_DEADLINE_MS,
+      logger: new Logger(IdempotencyPurgeScheduler.name),
+    },
+    async () => {
+      const deleted = await this.idempotency.purgeExpired(IDEMPOTENCY_PURGE_BATCH);
+      return { processed: deleted, more: deleted === IDEMPOTENCY_PURGE_BATCH };
+    },
+  );
 
   constructor(
     private readonly idempotency: IdempotencyService,
@@ -20,21 +37,11 @@ export class IdempotencyPurgeScheduler {
 
   @Interval(IDEMPOTENCY_PURGE_INTERVAL_MS)
   async onInterval(): Promise<void> {
-    if (!this.config.jobsEnabled) return;
-    try {
-      await this.purge();
-    } catch (error) {
-      this.logger.warn(`Idempotency purge failed, will retry: ${String(error)}`);
-    }
+    if (this.config.jobsEnabled) await this.purge();
   }
 
-  /** Returns how many rows were deleted. */
+  /** One bounded run; returns how many rows were deleted. Never throws. */
   async purge(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const deleted = await this.idempotency.purgeExpired(IDEMPOTENCY_PURGE_BATCH);
-      total += deleted;
-      if (deleted < IDEMPOTENCY_PURGE_BATCH) return total;
-    }
+    return (await this.job.run()).processed;
   }
 }

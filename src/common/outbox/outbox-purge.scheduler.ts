@@ -2,17 +2,45 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { appConfig, AppConfig, eventsConfig, EventsConfig } from '../config/configuration';
 import { TransactionHost } from '../database/transaction';
-import { OUTBOX_PURGE_BATCH, OUTBOX_PURGE_INTERVAL_MS } from './outbox.constants';
+import { SingleFlightJob } from '../jobs/single-flight-job';
+import {
+  OUTBOX_PURGE_BATCH,
+  OUTBOX_PURGE_INTERVAL_MS,
+  OUTBOX_PURGE_MAX_BATCHES,
+  OUTBOX_PURGE_RUN_DEADLINE_MS,
+} from './outbox.constants';
 import { OutboxStore } from './outbox.store';
 
 /**
  * Keeps the outbox the size of its retention window (EVENTS_RETENTION_HOURS): sent events past it
  * are deleted, and, where no broker is configured, unsent ones too, since nothing here will ever
- * send them (contract, "Booking events"). Harmless on every instance at once.
+ * send them (contract, "Booking events"). No claim across instances: harmless on every instance
+ * at once (each DELETE just finds fewer rows).
  */
 @Injectable()
 export class OutboxPurgeScheduler {
-  private readonly logger = new Logger(OutboxPurgeScheduler.name);
+  private readonly job = new SingleFlightJob(
+    {
+      name: 'outbox-purge',
+      maxBatchesPerRun: OUTBOX_PURGE_MAX_BATCHES,
+      deadlineMs: OUTBOX_PURGE_RUN_DEADLINE_MS,
+      logger: new Logger(OutboxPurgeScheduler.name),
+    },
+    async () => {
+      // READ COMMITTED: the range delete takes no gap locks, so it never holds up the inserts of
+      // the changes being committed meanwhile.
+      const deleted = await this.txHost.withTransaction(
+        () =>
+          this.store.purgeOlderThan(
+            this.config.retentionHours,
+            !this.config.amqpUrl,
+            OUTBOX_PURGE_BATCH,
+          ),
+        { isolation: 'READ COMMITTED' },
+      );
+      return { processed: deleted, more: deleted === OUTBOX_PURGE_BATCH };
+    },
+  );
 
   constructor(
     private readonly store: OutboxStore,
@@ -23,28 +51,11 @@ export class OutboxPurgeScheduler {
 
   @Interval(OUTBOX_PURGE_INTERVAL_MS)
   async onInterval(): Promise<void> {
-    if (!this.app.jobsEnabled) return;
-    try {
-      await this.purge();
-    } catch (error) {
-      this.logger.warn(`Outbox purge failed, will retry: ${String(error)}`);
-    }
+    if (this.app.jobsEnabled) await this.purge();
   }
 
-  /** Returns how many events were deleted. */
+  /** One bounded run; returns how many events were deleted. Never throws. */
   async purge(): Promise<number> {
-    const includeUnsent = !this.config.amqpUrl;
-    let total = 0;
-    for (;;) {
-      // READ COMMITTED: the range delete takes no gap locks, so it never holds up the inserts of
-      // the changes being committed meanwhile.
-      const deleted = await this.txHost.withTransaction(
-        () =>
-          this.store.purgeOlderThan(this.config.retentionHours, includeUnsent, OUTBOX_PURGE_BATCH),
-        { isolation: 'READ COMMITTED' },
-      );
-      total += deleted;
-      if (deleted < OUTBOX_PURGE_BATCH) return total;
-    }
+    return (await this.job.run()).processed;
   }
 }

@@ -26,6 +26,12 @@ export const RELAY_BACKOFF_MAX_MS = 5_000;
 
 export const OUTBOX_PURGE_INTERVAL_MS = 15 * 60_000;
 export const OUTBOX_PURGE_BATCH = 1_000;
+/**
+ * A purge run stops after this many batches (a million rows) or this long, whichever comes first;
+ * a backlog larger than that is finished by the next runs instead of one run without end.
+ */
+export const OUTBOX_PURGE_MAX_BATCHES = 1_000;
+export const OUTBOX_PURGE_RUN_DEADLINE_MS = 5 * 60_000;
 
 /**
  * The delay before retry number `failures` (1-based): doubling from the base, capped, with "equal

@@ -3,7 +3,7 @@ import { IdempotencyModule } from '../../common/idempotency/idempotency.module';
 import { CashFacade } from './application/cash.facade';
 import { CashWalletRepository } from './domain/cash-wallet.repository';
 import { CashService } from './domain/cash.service';
-import { CashWalletTypeOrmRepository } from './infrastructure/cash-wallet.typeorm-repository';
+import { CashWalletSqlRepository } from './infrastructure/cash-wallet.sql-repository';
 import { CashController } from './presentation/cash.controller';
 
 @Module({
@@ -12,7 +12,7 @@ import { CashController } from './presentation/cash.controller';
   providers: [
     CashFacade,
     CashService,
-    { provide: CashWalletRepository, useClass: CashWalletTypeOrmRepository },
+    { provide: CashWalletRepository, useClass: CashWalletSqlRepository },
   ],
   exports: [CashService],
 })

@@ -4,8 +4,8 @@ import { ConcertRepository } from './domain/concert.repository';
 import { ConcertService } from './domain/concert.service';
 import { SeatRepository } from './domain/seat.repository';
 import { SeatService } from './domain/seat.service';
-import { ConcertTypeOrmRepository } from './infrastructure/concert.typeorm-repository';
-import { SeatTypeOrmRepository } from './infrastructure/seat.typeorm-repository';
+import { ConcertSqlRepository } from './infrastructure/concert.sql-repository';
+import { SeatSqlRepository } from './infrastructure/seat.sql-repository';
 import { AdminConcertController } from './presentation/admin-concert.controller';
 import { ConcertController } from './presentation/concert.controller';
 
@@ -16,9 +16,9 @@ import { ConcertController } from './presentation/concert.controller';
   providers: [
     ConcertFacade,
     ConcertService,
-    { provide: ConcertRepository, useClass: ConcertTypeOrmRepository },
+    { provide: ConcertRepository, useClass: ConcertSqlRepository },
     SeatService,
-    { provide: SeatRepository, useClass: SeatTypeOrmRepository },
+    { provide: SeatRepository, useClass: SeatSqlRepository },
   ],
   exports: [ConcertService, SeatService],
 })

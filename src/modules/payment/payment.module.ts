@@ -10,7 +10,7 @@ import { PaymentFacade } from './application/payment.facade';
 import { RefundUseCase } from './application/refund.use-case';
 import { PaymentRepository } from './domain/payment.repository';
 import { PaymentService } from './domain/payment.service';
-import { PaymentTypeOrmRepository } from './infrastructure/payment.typeorm-repository';
+import { PaymentSqlRepository } from './infrastructure/payment.sql-repository';
 import { PaymentController } from './presentation/payment.controller';
 import { PaymentQueueTokenGuard } from './presentation/payment-queue-token.guard';
 
@@ -24,7 +24,7 @@ import { PaymentQueueTokenGuard } from './presentation/payment-queue-token.guard
     RefundUseCase,
     PaymentService,
     PaymentQueueTokenGuard,
-    { provide: PaymentRepository, useClass: PaymentTypeOrmRepository },
+    { provide: PaymentRepository, useClass: PaymentSqlRepository },
   ],
   exports: [PaymentService],
 })

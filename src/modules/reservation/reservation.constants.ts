@@ -15,7 +15,7 @@ export const SEAT_LOCK_TTL_MS = 5_000;
  */
 export const HOLD_LOCK_WAIT_SECONDS = 1;
 
-/** The release job runs every second so a run-out hold is freed well within the 5 s promise. */
+/** The release job runs every second so an expired hold is freed well within the 5 s promise. */
 export const RELEASE_INTERVAL_MS = 1_000;
 /** Holds expired per transaction: small enough to keep row locks short. */
 export const RELEASE_BATCH_SIZE = 200;

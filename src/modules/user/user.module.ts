@@ -6,7 +6,7 @@ import { PasswordHasher } from './domain/password-hasher';
 import { UserRepository } from './domain/user.repository';
 import { UserService } from './domain/user.service';
 import { Argon2PasswordHasher } from './infrastructure/argon2-password-hasher';
-import { UserTypeOrmRepository } from './infrastructure/user.typeorm-repository';
+import { UserSqlRepository } from './infrastructure/user.sql-repository';
 import { UserController } from './presentation/user.controller';
 
 @Module({
@@ -16,7 +16,7 @@ import { UserController } from './presentation/user.controller';
     UserFacade,
     UserService,
     { provide: AccountDirectory, useExisting: UserFacade },
-    { provide: UserRepository, useClass: UserTypeOrmRepository },
+    { provide: UserRepository, useClass: UserSqlRepository },
     { provide: PasswordHasher, useClass: Argon2PasswordHasher },
   ],
   // AccountDirectory is the user module's answer to the auth module's port.

@@ -1,15 +1,12 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ErrorCode } from '../../../common/errors/error-codes';
-import { AdminKeyGuard } from '../../../common/http/admin-key.guard';
-import { ApiProblems } from '../../../common/http/api-problem.decorator';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../../../common/http/admin-only.decorator';
 import { AuditFacade } from '../application/audit.facade';
 import { AuditResponse } from './dto/audit.dto';
 
 @ApiTags('admin')
-@ApiHeader({ name: 'X-Admin-Key', required: true, description: 'Compared with ADMIN_API_KEY' })
 @Controller('admin/audit')
-@UseGuards(AdminKeyGuard)
+@AdminOnly()
 export class AdminAuditController {
   constructor(private readonly audits: AuditFacade) {}
 
@@ -22,7 +19,6 @@ export class AdminAuditController {
       'Retry-After) naming the unchecked rules, never a partial 200.',
   })
   @ApiOkResponse({ type: AuditResponse })
-  @ApiProblems(ErrorCode.ADMIN_KEY_INVALID)
   async audit(): Promise<AuditResponse> {
     return AuditResponse.from(await this.audits.audit());
   }

@@ -11,7 +11,9 @@ import { ApiBearerAuth, ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
+import { ApiProblems } from '../../../common/http/api-problem.decorator';
 import { isUuid } from '../../../common/http/validation';
+import { userNotFound } from '../../user/domain/user.errors';
 import { AuthenticatedUser, AuthenticationService } from '../domain/authentication.service';
 
 export type RequestWithUser = FastifyRequest & { user?: AuthenticatedUser };
@@ -34,14 +36,18 @@ export class BearerAuthGuard implements CanActivate {
 }
 
 /**
- * Marks a controller or route [user]: bearer token required, and documented as such. Guards that
- * need the user (queue token, write limit) are passed here, so they run after the bearer check
- * whatever order decorators are written in.
+ * Marks a controller or route [user]: bearer token required, and documented as such (with its
+ * 401). Guards that need the user (queue token, write limit) are passed here, so they run after
+ * the bearer check whatever order decorators are written in.
  */
 export function Authenticated(
   ...thenGuards: Type<CanActivate>[]
 ): MethodDecorator & ClassDecorator {
-  return applyDecorators(UseGuards(BearerAuthGuard, ...thenGuards), ApiBearerAuth(BEARER_SCHEME));
+  return applyDecorators(
+    UseGuards(BearerAuthGuard, ...thenGuards),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiProblems(ErrorCode.AUTH_TOKEN_INVALID),
+  );
 }
 
 function userOf(context: ExecutionContext): AuthenticatedUser {
@@ -71,7 +77,7 @@ export const OwnUserId = createParamDecorator(
       throw DomainError.validation([{ field: name, message: `${name} must be a UUID or "me"` }]);
     }
     if (raw.toLowerCase() !== caller) {
-      throw new DomainError(ErrorCode.USER_NOT_FOUND, 'No such user.');
+      throw userNotFound();
     }
     return caller;
   },

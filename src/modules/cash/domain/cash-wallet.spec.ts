@@ -1,14 +1,5 @@
-import { DomainError } from '../../../common/errors/domain-error';
 import { BalanceChange, CashWallet, MAX_BALANCE } from './cash-wallet';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : (error as Error).name;
-  }
-}
+import { codeOf } from '../../../../test/support/assertions';
 
 describe('BalanceChange', () => {
   it('should record a charge as a positive CHARGE amount without a payment', () => {

@@ -1,5 +1,5 @@
 import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { balanceLimitExceeded, insufficientBalance } from './cash.errors';
 
 /** No charge may take a wallet above this (KRW). A refund may: it gives back money already paid. */
 export const MAX_BALANCE = 100_000_000;
@@ -83,16 +83,10 @@ export class CashWallet {
   apply(change: BalanceChange): number {
     const { min, max } = change.allowedBalanceBefore;
     if (this.balance < min) {
-      throw new DomainError(
-        ErrorCode.INSUFFICIENT_BALANCE,
-        `The balance (${this.balance} KRW) does not cover ${-change.amount} KRW.`,
-      );
+      throw insufficientBalance(this.balance, -change.amount);
     }
     if (this.balance > max) {
-      throw new DomainError(
-        ErrorCode.BALANCE_LIMIT_EXCEEDED,
-        `Charging ${change.amount} KRW would take the balance (${this.balance} KRW) above ${MAX_BALANCE} KRW.`,
-      );
+      throw balanceLimitExceeded(this.balance, change.amount, MAX_BALANCE);
     }
     return this.balance + change.amount;
   }

@@ -1,7 +1,7 @@
-import { DomainError } from '../../../common/errors/domain-error';
 import { BalanceChange, CashHistoryEntry, CashWallet } from './cash-wallet';
 import { CashWalletRepository } from './cash-wallet.repository';
 import { CashService } from './cash.service';
+import { codeOf } from '../../../../test/support/assertions';
 
 /** In-memory wallets following the port's contract, with a hook to move a balance mid-call. */
 class FakeWallets extends CashWalletRepository {
@@ -56,15 +56,6 @@ class FakeWallets extends CashWalletRepository {
         .reverse()
         .slice(0, page.limit),
     );
-  }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : String(error);
   }
 }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { walletNotFound } from './cash.errors';
 import { BalanceChange, CashHistoryEntry } from './cash-wallet';
 import { CashWalletRepository } from './cash-wallet.repository';
 
@@ -56,7 +55,7 @@ export class CashService {
 
   async getBalance(userId: string): Promise<number> {
     const balance = await this.wallets.findBalance(userId);
-    if (balance === null) throw userNotFound(userId);
+    if (balance === null) throw walletNotFound(userId);
     return balance;
   }
 
@@ -67,7 +66,7 @@ export class CashService {
     // One extra row tells whether another page exists without a COUNT.
     const rows = await this.wallets.listHistory(userId, { ...page, limit: page.limit + 1 });
     if (rows.length === 0 && (await this.wallets.findBalance(userId)) === null) {
-      throw userNotFound(userId);
+      throw walletNotFound(userId);
     }
     return { entries: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
   }
@@ -78,7 +77,7 @@ export class CashService {
    */
   async chargeIfNeverUsed(userId: string, amount: number): Promise<boolean> {
     // Lock first: two seeders at once must not both see "no history".
-    if (!(await this.wallets.findForUpdate(userId))) throw userNotFound(userId);
+    if (!(await this.wallets.findForUpdate(userId))) throw walletNotFound(userId);
     if (await this.wallets.hasHistory(userId)) return false;
     await this.charge(userId, amount);
     return true;
@@ -93,7 +92,7 @@ export class CashService {
     // Refused. Lock the row so the reason is judged on a state that cannot move under us.
     const wallet = await this.wallets.findForUpdate(userId);
     // Every user gets a wallet in the transaction that registers them, so no wallet = no user.
-    if (!wallet) throw userNotFound(userId);
+    if (!wallet) throw walletNotFound(userId);
     wallet.apply(change); // throws INSUFFICIENT_BALANCE / BALANCE_LIMIT_EXCEEDED
     // Another change committed between the two statements and this one fits now; with the row
     // locked the retry cannot be refused again.
@@ -103,8 +102,4 @@ export class CashService {
     }
     return retried;
   }
-}
-
-function userNotFound(userId: string): DomainError {
-  return new DomainError(ErrorCode.USER_NOT_FOUND, `User ${userId} does not exist.`);
 }

@@ -1,18 +1,9 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Post,
-  Query,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { IdempotencyKey } from '../../../common/idempotency/idempotency-key';
-import { IdempotentResponseInterceptor } from '../../../common/idempotency/idempotent-response.interceptor';
+import { IdempotentEndpoint } from '../../../common/idempotency/idempotent-endpoint.decorator';
 import { IdempotentResult } from '../../../common/idempotency/idempotency.service';
 import {
   ApiOwnUserIdParam,
@@ -40,7 +31,7 @@ export class CashController {
   @Get()
   @ApiOperation({ summary: 'Your prepaid balance (no queue token needed)' })
   @ApiOkResponse({ type: CashBalanceResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
   balance(@OwnUserId() userId: string): Promise<CashBalanceResponse> {
     return this.cash.getBalance(userId);
   }
@@ -48,37 +39,23 @@ export class CashController {
   @Post('charges')
   @HttpCode(200)
   @UseGuards(UserWriteLimitGuard)
-  @UseInterceptors(IdempotentResponseInterceptor)
   @ApiOperation({
     summary: 'Charge the balance (optionally idempotent)',
     description:
       'Adds `amount` KRW. With an `Idempotency-Key`, a repeat with the same body returns the ' +
       'first response (with `Idempotent-Replayed: true`) without charging again.',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1..64 visible ASCII characters, remembered per user for 24 h',
-  })
-  @ApiOkResponse({
-    type: CashBalanceResponse,
-    description: 'The balance after the charge',
-    headers: {
-      'Idempotent-Replayed': {
-        description: 'Present (`true`) when this is the stored response of an earlier request',
-        schema: { type: 'string', enum: ['true'] },
-      },
-    },
-  })
   @ApiProblems(
     ...BODY_PROBLEMS,
-    ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.USER_NOT_FOUND,
     ErrorCode.RATE_LIMITED,
     ErrorCode.BALANCE_LIMIT_EXCEEDED,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
   )
+  @IdempotentEndpoint({
+    status: 200,
+    type: CashBalanceResponse,
+    description: 'The balance after the charge',
+  })
   charge(
     @OwnUserId() userId: string,
     @Body() body: ChargeRequest,
@@ -90,7 +67,7 @@ export class CashController {
   @Get('history')
   @ApiOperation({ summary: 'Ledger entries, newest first, cursor-paginated' })
   @ApiOkResponse({ type: CashHistoryResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
   async history(
     @OwnUserId() userId: string,
     @Query() query: CashHistoryQuery,

@@ -6,12 +6,27 @@ export interface Concert {
   createdAt: Date;
 }
 
-export interface ScheduleSummary {
+/** When a schedule sells: from `bookingOpensAt` (inclusive) until `bookingClosesAt` (exclusive). */
+export interface BookingWindow {
+  bookingOpensAt: Date;
+  bookingClosesAt: Date;
+}
+
+/**
+ * The booking window rule; `now` is the database clock. Its SQL statement is `bookingOpen`
+ * (infrastructure/schedule.sql.ts), and test/integration/rules-agree.spec.ts keeps the two equal.
+ */
+export function isBookingOpenAt(window: BookingWindow, now: Date): boolean {
+  return (
+    window.bookingOpensAt.getTime() <= now.getTime() &&
+    now.getTime() < window.bookingClosesAt.getTime()
+  );
+}
+
+export interface ScheduleSummary extends BookingWindow {
   id: number;
   concertId: number;
   startsAt: Date;
-  bookingOpensAt: Date;
-  bookingClosesAt: Date;
   totalSeats: number;
   availableSeats: number;
 }

@@ -1,9 +1,10 @@
+import { BookingWindow } from './concert';
 import { Seat, SeatHold, SeatReceiptLine } from './seat';
 
 export interface SeatForHold {
   seat: Seat;
-  /** The schedule's booking window contains `now`. */
-  bookingOpen: boolean;
+  /** The booking window of the seat's schedule. */
+  booking: BookingWindow;
   /** The database clock when the row was read: every expiry decision uses it. */
   now: Date;
 }
@@ -12,7 +13,7 @@ export abstract class SeatRepository {
   /** The seat if it belongs to the schedule, read with the booking window and the DB clock. */
   abstract findForHold(scheduleId: number, seatId: number): Promise<SeatForHold | null>;
   /**
-   * The fence of every hold: AVAILABLE (or HELD by a run-out hold) → HELD until `expiresAt`, in
+   * The fence of every hold: AVAILABLE (or HELD by an expired hold) → HELD until `expiresAt`, in
    * one conditional UPDATE. True only for the caller whose UPDATE changed the row; false too
    * when another transaction has held the row's lock past the lock wait (a stalled taker).
    */

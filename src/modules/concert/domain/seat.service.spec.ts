@@ -1,9 +1,13 @@
-import { DomainError } from '../../../common/errors/domain-error';
 import { Seat, SeatHold, SeatReceiptLine } from './seat';
 import { SeatForHold, SeatRepository } from './seat.repository';
 import { SeatService } from './seat.service';
+import { codeOf } from '../../../../test/support/assertions';
 
 const NOW = new Date('2026-12-01T10:00:00.000Z');
+const OPEN = {
+  bookingOpensAt: new Date(NOW.getTime() - 3_600_000),
+  bookingClosesAt: new Date(NOW.getTime() + 3_600_000),
+};
 
 /** A SeatRepository holding one looked-up seat and counting the writes asked of it. */
 class FakeSeatRepository extends SeatRepository {
@@ -35,16 +39,6 @@ class FakeSeatRepository extends SeatRepository {
   }
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return (error as DomainError).code;
-  }
-  throw new Error('expected a DomainError');
-}
-
 describe('SeatService', () => {
   let repository: FakeSeatRepository;
   let service: SeatService;
@@ -64,8 +58,14 @@ describe('SeatService', () => {
     await expect(codeOf(service.getHoldable(3, 7))).resolves.toBe('SEAT_NOT_FOUND');
   });
 
-  it('should answer BOOKING_CLOSED outside the booking window, even for a free seat', async () => {
-    repository.found = { seat: seatRow('AVAILABLE', null, null), bookingOpen: false, now: NOW };
+  it.each([
+    [
+      'before it opens',
+      { bookingOpensAt: new Date(NOW.getTime() + 1), bookingClosesAt: OPEN.bookingClosesAt },
+    ],
+    ['the instant it closes', { bookingOpensAt: OPEN.bookingOpensAt, bookingClosesAt: NOW }],
+  ])('should answer BOOKING_CLOSED %s, even for a free seat', async (_case, booking) => {
+    repository.found = { seat: seatRow('AVAILABLE', null, null), booking, now: NOW };
     await expect(codeOf(service.getHoldable(3, 7))).resolves.toBe('BOOKING_CLOSED');
   });
 
@@ -73,24 +73,24 @@ describe('SeatService', () => {
     ['held', seatRow('HELD', new Date(NOW.getTime() + 1), 41)],
     ['sold', seatRow('SOLD', null, 41)],
   ])('should answer SEAT_UNAVAILABLE when the seat is %s', async (_case, seat) => {
-    repository.found = { seat, bookingOpen: true, now: NOW };
+    repository.found = { seat, booking: OPEN, now: NOW };
     await expect(codeOf(service.getHoldable(3, 7))).resolves.toBe('SEAT_UNAVAILABLE');
   });
 
-  it('should offer a seat whose hold ran out, naming the reservation to retire', async () => {
-    repository.found = { seat: seatRow('HELD', NOW, 41), bookingOpen: true, now: NOW };
+  it('should offer a seat whose hold expired, naming the reservation to retire', async () => {
+    repository.found = { seat: seatRow('HELD', NOW, 41), booking: OPEN, now: NOW };
     await expect(service.getHoldable(3, 7)).resolves.toEqual({
       id: 7,
       scheduleId: 3,
       number: 12,
       price: 50_000,
-      lapsedReservationId: 41,
+      expiredReservationId: 41,
     });
   });
 
   it('should answer SEAT_UNAVAILABLE when the conditional hold loses the race', async () => {
     repository.holdSucceeds = false;
-    const seat = { id: 7, scheduleId: 3, number: 12, price: 50_000, lapsedReservationId: null };
+    const seat = { id: 7, scheduleId: 3, number: 12, price: 50_000, expiredReservationId: null };
     await expect(codeOf(service.hold(seat, NOW))).resolves.toBe('SEAT_UNAVAILABLE');
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
+import { isBookingOpenAt } from './concert';
 import { HoldableSeat, SeatHold, SeatReceiptLine } from './seat';
 import { SeatRepository } from './seat.repository';
 
@@ -22,8 +23,8 @@ export class SeatService {
         `Schedule ${scheduleId} has no seat ${seatId}.`,
       );
     }
-    const { seat, bookingOpen, now } = found;
-    if (!bookingOpen) {
+    const { seat, booking, now } = found;
+    if (!isBookingOpenAt(booking, now)) {
       throw new DomainError(
         ErrorCode.BOOKING_CLOSED,
         `Booking for schedule ${scheduleId} is not open now.`,
@@ -35,7 +36,7 @@ export class SeatService {
       scheduleId: seat.scheduleId,
       number: seat.number,
       price: seat.price,
-      lapsedReservationId: seat.lapsedReservationAt(now),
+      expiredReservationId: seat.expiredReservationAt(now),
     };
   }
 

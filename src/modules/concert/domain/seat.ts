@@ -2,7 +2,7 @@ import { SeatStatus } from './concert';
 
 /**
  * A seat with its current hold. The state machine is AVAILABLE → HELD → SOLD, HELD → AVAILABLE
- * when the hold is cancelled or runs out, and SOLD → AVAILABLE when the payment is refunded. The
+ * when the hold is cancelled or expires, and SOLD → AVAILABLE when the payment is refunded. The
  * transitions themselves are conditional UPDATEs in the repository (the database decides races);
  * this model answers what a row means at a given instant of the database clock.
  */
@@ -12,15 +12,15 @@ export class Seat {
     readonly scheduleId: number,
     readonly number: number,
     readonly price: number,
-    /** As stored: a HELD row may already have run out and wait for the release job. */
+    /** As stored: a HELD row's hold may already have expired and wait for the release job. */
     readonly storedStatus: SeatStatus,
     readonly reservationId: number | null,
     readonly holdExpiresAt: Date | null,
   ) {}
 
-  /** What a client sees at `now`: a hold past its expiry is AVAILABLE at once. */
+  /** What a client sees at `now`: a seat whose hold has expired is AVAILABLE at once. */
   statusAt(now: Date): SeatStatus {
-    return this.hasLapsedHoldAt(now) ? 'AVAILABLE' : this.storedStatus;
+    return this.holdExpiredAt(now) ? 'AVAILABLE' : this.storedStatus;
   }
 
   isHoldableAt(now: Date): boolean {
@@ -28,14 +28,19 @@ export class Seat {
   }
 
   /**
-   * The reservation still pinned to this seat by a hold that has run out. A new hold retires it
+   * The reservation still pinned to this seat by a hold that has expired. A new hold retires it
    * first: while it is HELD its unique live-seat key would refuse the new reservation.
    */
-  lapsedReservationAt(now: Date): number | null {
-    return this.hasLapsedHoldAt(now) ? this.reservationId : null;
+  expiredReservationAt(now: Date): number | null {
+    return this.holdExpiredAt(now) ? this.reservationId : null;
   }
 
-  private hasLapsedHoldAt(now: Date): boolean {
+  /**
+   * The rule "an expired hold frees the seat": HELD with its end reached, the instant itself
+   * included. Its SQL statement is `seatHoldExpired` (infrastructure/seat.sql.ts), and
+   * test/integration/rules-agree.spec.ts keeps the two equal.
+   */
+  holdExpiredAt(now: Date): boolean {
     return (
       this.storedStatus === 'HELD' &&
       this.holdExpiresAt !== null &&
@@ -50,8 +55,8 @@ export interface HoldableSeat {
   scheduleId: number;
   number: number;
   price: number;
-  /** A run-out reservation the hold must retire first (see Seat.lapsedReservationAt). */
-  lapsedReservationId: number | null;
+  /** An expired reservation the hold must retire first (see Seat.expiredReservationAt). */
+  expiredReservationId: number | null;
 }
 
 /** A seat together with the reservation that holds it. */

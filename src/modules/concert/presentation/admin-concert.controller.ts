@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
-import { AdminKeyGuard } from '../../../common/http/admin-key.guard';
+import { AdminOnly } from '../../../common/http/admin-only.decorator';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
 import { ConcertFacade } from '../application/concert.facade';
@@ -15,9 +15,8 @@ import {
 } from './dto/concert.dto';
 
 @ApiTags('admin')
-@ApiHeader({ name: 'X-Admin-Key', required: true, description: 'Compared with ADMIN_API_KEY' })
 @Controller('admin/concerts')
-@UseGuards(AdminKeyGuard)
+@AdminOnly()
 export class AdminConcertController {
   constructor(private readonly concerts: ConcertFacade) {}
 
@@ -25,7 +24,7 @@ export class AdminConcertController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a concert' })
   @ApiCreatedResponse({ type: ConcertResponse })
-  @ApiProblems(ErrorCode.ADMIN_KEY_INVALID, ...BODY_PROBLEMS)
+  @ApiProblems(...BODY_PROBLEMS)
   async createConcert(@Body() body: CreateConcertRequest): Promise<ConcertResponse> {
     const concert = await this.concerts.createConcert({
       title: body.title.trim(),
@@ -38,7 +37,7 @@ export class AdminConcertController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a schedule with its seats (numbers 1..seatCount)' })
   @ApiCreatedResponse({ type: ScheduleWithSeatsResponse })
-  @ApiProblems(ErrorCode.ADMIN_KEY_INVALID, ErrorCode.CONCERT_NOT_FOUND, ...BODY_PROBLEMS)
+  @ApiProblems(ErrorCode.CONCERT_NOT_FOUND, ...BODY_PROBLEMS)
   async createSchedule(
     @Param('concertId', ParseIdPipe) concertId: number,
     @Body() body: CreateScheduleRequest,

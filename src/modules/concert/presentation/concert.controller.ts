@@ -1,23 +1,15 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
-import { Authenticated } from '../../auth/presentation/bearer-auth.guard';
 import {
   ActiveQueuePass,
-  ActiveQueueTokenGuard,
   type QueuePass,
+  RequiresActiveQueueToken,
 } from '../../queue/presentation/active-queue-token.guard';
 import { ConcertFacade } from '../application/concert.facade';
 import { ConcertResponse, ScheduleResponse, SeatResponse } from './dto/concert.dto';
-
-const ACCESS_PROBLEMS = [
-  ErrorCode.AUTH_TOKEN_INVALID,
-  ErrorCode.QUEUE_TOKEN_INVALID,
-  ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
-  ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
-];
 
 @ApiTags('concerts')
 @Controller('concerts')
@@ -33,11 +25,10 @@ export class ConcertController {
   }
 
   @Get(':concertId/schedules')
-  @Authenticated(ActiveQueueTokenGuard)
-  @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
+  @RequiresActiveQueueToken()
   @ApiOperation({ summary: 'Schedules whose booking window is open now, by startsAt' })
   @ApiOkResponse({ type: [ScheduleResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.CONCERT_NOT_FOUND, ...ACCESS_PROBLEMS)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.CONCERT_NOT_FOUND)
   async schedules(
     @ActiveQueuePass() pass: QueuePass,
     @Param('concertId', ParseIdPipe) concertId: number,
@@ -47,11 +38,10 @@ export class ConcertController {
   }
 
   @Get(':concertId/schedules/:scheduleId/seats')
-  @Authenticated(ActiveQueueTokenGuard)
-  @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
+  @RequiresActiveQueueToken()
   @ApiOperation({ summary: 'Seats of a schedule by number, with their current status' })
   @ApiOkResponse({ type: [SeatResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.SCHEDULE_NOT_FOUND, ...ACCESS_PROBLEMS)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.SCHEDULE_NOT_FOUND)
   async seats(
     @ActiveQueuePass() pass: QueuePass,
     @Param('concertId', ParseIdPipe) concertId: number,

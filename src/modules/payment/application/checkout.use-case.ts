@@ -38,7 +38,7 @@ export class CheckoutUseCase {
       const checkout = Checkout.of(userId, locked.value);
       // One clock for the whole decision: paid at the instant the holds were judged live.
       const paidAt = locked.now;
-      const paymentId = await this.payments.open(checkout, paidAt);
+      const paymentId = await this.payments.record(checkout, paidAt);
       await this.cash.debitForPayment(userId, checkout.amount, paymentId); // 422 if short
       const seats = await this.seats.receiptLines(checkout.seatIds);
       const payment = await this.payments.recordReceipt(paymentId, checkout, seats, paidAt);

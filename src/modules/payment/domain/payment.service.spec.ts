@@ -1,8 +1,8 @@
-import { DomainError } from '../../../common/errors/domain-error';
 import { PaymentConfig } from '../../../common/config/configuration';
 import { Checkout, Payment, PaymentItem, PaymentStatus } from './payment';
 import { LockedPayment, NewPayment, PaymentRepository } from './payment.repository';
 import { PAYMENT_LIST_LIMIT, PaymentService } from './payment.service';
+import { codeOf } from '../../../../test/support/assertions';
 
 type StoredPayment = NewPayment & { id: number; status: PaymentStatus; refundedAt: Date | null };
 
@@ -109,23 +109,13 @@ describe('PaymentService', () => {
 
   async function paid(...ids: number[]): Promise<number> {
     const checkout = checkoutOf(...ids);
-    const id = await service.open(checkout, PAID_AT);
+    const id = await service.record(checkout, PAID_AT);
     await service.recordReceipt(id, checkout, seatsOf(...ids), PAID_AT);
     return id;
   }
 
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-    } catch (error) {
-      expect(error).toBeInstanceOf(DomainError);
-      return (error as DomainError).code;
-    }
-    throw new Error('expected a DomainError');
-  }
-
-  it('should store the payment with the checkout total and the payment clock when it opens', async () => {
-    const id = await service.open(checkoutOf(1, 2), PAID_AT);
+  it('should record a COMPLETED payment with the checkout total and the payment clock', async () => {
+    const id = await service.record(checkoutOf(1, 2), PAID_AT);
 
     expect(repository.payments).toEqual([
       { id, userId: USER, amount: 30_000, paidAt: PAID_AT, status: 'COMPLETED', refundedAt: null },
@@ -134,7 +124,7 @@ describe('PaymentService', () => {
 
   it('should write one receipt line per reservation and return the completed payment', async () => {
     const checkout = checkoutOf(2, 1);
-    const id = await service.open(checkout, PAID_AT);
+    const id = await service.record(checkout, PAID_AT);
 
     const payment = await service.recordReceipt(id, checkout, seatsOf(1, 2), PAID_AT);
 
@@ -148,11 +138,11 @@ describe('PaymentService', () => {
 
   it('should fail the receipt when a reservation is already on another receipt', async () => {
     const first = checkoutOf(1);
-    await service.recordReceipt(await service.open(first, PAID_AT), first, seatsOf(1), PAID_AT);
+    await service.recordReceipt(await service.record(first, PAID_AT), first, seatsOf(1), PAID_AT);
 
     const again = checkoutOf(1);
     await expect(
-      service.recordReceipt(await service.open(again, PAID_AT), again, seatsOf(1), PAID_AT),
+      service.recordReceipt(await service.record(again, PAID_AT), again, seatsOf(1), PAID_AT),
     ).rejects.toThrow('duplicate');
   });
 
@@ -160,7 +150,7 @@ describe('PaymentService', () => {
     for (const ids of [[1], [2, 3]]) {
       const checkout = checkoutOf(...ids);
       await service.recordReceipt(
-        await service.open(checkout, PAID_AT),
+        await service.record(checkout, PAID_AT),
         checkout,
         seatsOf(...ids),
         PAID_AT,

@@ -20,8 +20,11 @@ export class PaymentService {
     this.refundPolicy = new RefundPolicy(config.refundCutoffHours);
   }
 
-  /** Inserts the COMPLETED payment row first: the ledger's PAYMENT row needs its id. */
-  open(checkout: Checkout, paidAt: Date): Promise<number> {
+  /**
+   * Records the checkout as a COMPLETED payment and returns its id. It is written before the
+   * debit and the receipt inside one transaction, because the ledger's PAYMENT row needs its id.
+   */
+  record(checkout: Checkout, paidAt: Date): Promise<number> {
     return this.payments.insertCompleted({
       userId: checkout.userId,
       amount: checkout.amount,

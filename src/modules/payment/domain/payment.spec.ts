@@ -1,5 +1,6 @@
 import { DomainError } from '../../../common/errors/domain-error';
 import { Checkout, PayableReservation, Payment, RefundPolicy, SeatDescription } from './payment';
+import { codeOf } from '../../../../test/support/assertions';
 
 const USER = '8a0c2a4e-0d7c-4e36-9d7e-2f0f3c1b9a01';
 const OTHER = '1b7d9f3a-6c42-4f0e-8a55-3e2d1c0b9f02';
@@ -124,16 +125,6 @@ describe('RefundPolicy', () => {
       items: [],
       ...overrides,
     };
-  }
-
-  function codeOf(run: () => unknown): string {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(DomainError);
-      return (error as DomainError).code;
-    }
-    throw new Error('expected a DomainError');
   }
 
   it('should refund a completed payment before the cutoff, stamped with the clock it was judged at', () => {

@@ -1,17 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
 import { IdempotencyKey } from '../../../common/idempotency/idempotency-key';
-import { IdempotentResponseInterceptor } from '../../../common/idempotency/idempotent-response.interceptor';
+import { IdempotentEndpoint } from '../../../common/idempotency/idempotent-endpoint.decorator';
 import { IdempotentResult } from '../../../common/idempotency/idempotency.service';
 import type { AuthenticatedUser } from '../../auth/domain/authentication.service';
 import {
@@ -21,7 +14,11 @@ import {
   OwnUserId,
 } from '../../auth/presentation/bearer-auth.guard';
 import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
-import { ActiveQueuePass, type QueuePass } from '../../queue/presentation/active-queue-token.guard';
+import {
+  ActiveQueuePass,
+  type QueuePass,
+  RequiresActiveQueueToken,
+} from '../../queue/presentation/active-queue-token.guard';
 import { PaymentFacade } from '../application/payment.facade';
 import { PaymentView } from '../application/payment.view';
 import {
@@ -31,19 +28,6 @@ import {
   REFUNDED_PAYMENT_EXAMPLE,
 } from './dto/payment.dto';
 import { PaymentQueueTokenGuard } from './payment-queue-token.guard';
-
-const IDEMPOTENCY_KEY_HEADER_DOC = {
-  name: 'Idempotency-Key',
-  required: false,
-  description: '1..64 visible ASCII characters, remembered per user for 24 h',
-};
-
-const IDEMPOTENT_REPLAY_HEADERS = {
-  'Idempotent-Replayed': {
-    description: 'Present (`true`) when this is the stored response of an earlier request',
-    schema: { type: 'string', enum: ['true'] },
-  },
-};
 
 const PAYMENT_ID_PARAM = {
   name: 'paymentId',
@@ -58,8 +42,7 @@ export class PaymentController {
 
   @Post('payments')
   @HttpCode(201)
-  @Authenticated(UserWriteLimitGuard, PaymentQueueTokenGuard)
-  @UseInterceptors(IdempotentResponseInterceptor)
+  @RequiresActiveQueueToken({ checkedBy: PaymentQueueTokenGuard, before: [UserWriteLimitGuard] })
   @ApiOperation({
     summary: "Pay the caller's held reservations from the cash balance",
     description:
@@ -69,23 +52,15 @@ export class PaymentController {
       'same body returns the first 201 (`Idempotent-Replayed: true`) without paying again — even ' +
       'with the Queue-Token this payment expired.',
   })
-  @ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
-  @ApiHeader(IDEMPOTENCY_KEY_HEADER_DOC)
-  @ApiCreatedResponse({ type: PaymentResponse, headers: IDEMPOTENT_REPLAY_HEADERS })
   @ApiProblems(
     ...BODY_PROBLEMS,
-    ErrorCode.AUTH_TOKEN_INVALID,
-    ErrorCode.QUEUE_TOKEN_INVALID,
-    ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
-    ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
     ErrorCode.RATE_LIMITED,
     ErrorCode.RESERVATION_NOT_FOUND,
     ErrorCode.RESERVATION_NOT_HELD,
     ErrorCode.RESERVATION_EXPIRED,
     ErrorCode.INSUFFICIENT_BALANCE,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
   )
+  @IdempotentEndpoint({ status: 201, type: PaymentResponse })
   pay(
     @ActiveQueuePass() pass: QueuePass,
     @Body() body: PayRequest,
@@ -101,7 +76,7 @@ export class PaymentController {
     summary: 'Your payments with their receipt lines, newest first (no queue token)',
   })
   @ApiOkResponse({ type: [PaymentWithItemsResponse] })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
   async list(@OwnUserId() userId: string): Promise<PaymentWithItemsResponse[]> {
     const payments = await this.payments.listPayments(userId);
     return payments.map((payment) => PaymentWithItemsResponse.from(payment));
@@ -114,11 +89,7 @@ export class PaymentController {
     summary: 'One of your payments with its receipt lines, in any status (no queue token)',
   })
   @ApiOkResponse({ type: PaymentWithItemsResponse })
-  @ApiProblems(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.AUTH_TOKEN_INVALID,
-    ErrorCode.PAYMENT_NOT_FOUND,
-  )
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.PAYMENT_NOT_FOUND)
   async get(
     @CurrentUser() user: AuthenticatedUser,
     @Param('paymentId', ParseIdPipe) paymentId: number,
@@ -129,7 +100,6 @@ export class PaymentController {
   @Post('payments/:paymentId/refund')
   @HttpCode(200)
   @Authenticated(UserWriteLimitGuard)
-  @UseInterceptors(IdempotentResponseInterceptor)
   @ApiParam(PAYMENT_ID_PARAM)
   @ApiOperation({
     summary: 'Refund one of your payments to your cash balance (no queue token, no body)',
@@ -142,23 +112,19 @@ export class PaymentController {
       'returns the first 200 (`Idempotent-Replayed: true`) without crediting again; the same key ' +
       'for another payment is 422.',
   })
-  @ApiHeader(IDEMPOTENCY_KEY_HEADER_DOC)
-  @ApiOkResponse({
-    type: PaymentResponse,
-    description: 'The payment, now `REFUNDED` with `refundedAt` (the database clock)',
-    example: REFUNDED_PAYMENT_EXAMPLE,
-    headers: IDEMPOTENT_REPLAY_HEADERS,
-  })
   @ApiProblems(
     ErrorCode.VALIDATION_FAILED,
-    ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.RATE_LIMITED,
     ErrorCode.PAYMENT_NOT_FOUND,
     ErrorCode.PAYMENT_ALREADY_REFUNDED,
     ErrorCode.REFUND_WINDOW_CLOSED,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
   )
+  @IdempotentEndpoint({
+    status: 200,
+    type: PaymentResponse,
+    description: 'The payment, now `REFUNDED` with `refundedAt` (the database clock)',
+    example: REFUNDED_PAYMENT_EXAMPLE,
+  })
   refund(
     @CurrentUser() user: AuthenticatedUser,
     @Param('paymentId', ParseIdPipe) paymentId: number,

@@ -1,5 +1,4 @@
 import { QueueConfig } from '../../../common/config/configuration';
-import { DomainError } from '../../../common/errors/domain-error';
 import { QueueEntry, RoomTick } from './queue-entry';
 import { QueueRepository, TokenHolder } from './queue.repository';
 import { QueueService } from './queue.service';
@@ -7,6 +6,7 @@ import { newQueueToken } from './queue-token';
 import { RoomSettings, RoomStats, StoredRoomSettings, UNCONFIGURED_ROOM } from './waiting-room';
 import { WaitingRoomRepository } from './waiting-room.repository';
 import { WaitingRoomService } from './waiting-room.service';
+import { codeOf } from '../../../../test/support/assertions';
 
 const USER = '5b0f3b1e-8a3c-4a57-9a1e-2f0d6c8b9e11';
 const TOKEN = newQueueToken(7);
@@ -115,15 +115,6 @@ const config: QueueConfig = {
   waitingIdleSeconds: 120,
   sseMaxStreams: 10,
 };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'other error';
-  }
-}
 
 describe('QueueService', () => {
   let store: FakeQueueRepository;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import type { RedisClient } from '../../../common/redis/redis-client';
 import { QueueEntry, RoomTick } from '../domain/queue-entry';
 import { QueueRepository, TokenHolder } from '../domain/queue.repository';
 import { RoomSchedule, roomSchedule, RoomSettings, RoomStats } from '../domain/waiting-room';
@@ -45,7 +46,7 @@ function scheduleOf(room: RoomSettings): RoomSchedule {
  */
 @Injectable()
 export class QueueRedisRepository extends QueueRepository {
-  constructor(@Inject(Redis) private readonly redis: Redis) {
+  constructor(@Inject(Redis) private readonly redis: RedisClient) {
     super();
     for (const [name, script] of Object.entries(QUEUE_SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, script);

@@ -1,6 +1,16 @@
-import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  Type,
+} from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { RequestWithUser } from '../../auth/presentation/bearer-auth.guard';
+import { ErrorCode } from '../../../common/errors/error-codes';
+import { ApiProblems } from '../../../common/http/api-problem.decorator';
+import { Authenticated, type RequestWithUser } from '../../auth/presentation/bearer-auth.guard';
 import { ActivePass } from '../domain/queue-entry';
 import { QueueService } from '../domain/queue.service';
 
@@ -43,3 +53,46 @@ export const ActiveQueuePass = createParamDecorator(
   (_data: unknown, context: ExecutionContext): QueuePass | undefined =>
     context.switchToHttp().getRequest<RequestWithQueuePass>().queuePass,
 );
+
+export interface ActiveQueueTokenOptions {
+  /** The guard that checks the token and sets `request.queuePass`. */
+  checkedBy?: Type<CanActivate>;
+  /** Guards that run after the bearer check and before the token check (a write limit, say). */
+  before?: Type<CanActivate>[];
+}
+
+/**
+ * Marks a controller or route [active token]: the bearer token, then the caller's ACTIVE
+ * Queue-Token (read the pass with `@ActiveQueuePass()`), with the header and the 401/403 problems
+ * documented.
+ */
+export function RequiresActiveQueueToken({
+  checkedBy = ActiveQueueTokenGuard,
+  before = [],
+}: ActiveQueueTokenOptions = {}): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Queue-Token',
+      required: true,
+      description: 'An ACTIVE waiting-queue token',
+    }),
+    ApiProblems(
+      ErrorCode.QUEUE_TOKEN_INVALID,
+      ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
+      ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
+    ),
+    // Last, so its 401 AUTH_TOKEN_INVALID is listed before QUEUE_TOKEN_INVALID.
+    Authenticated(...before, checkedBy),
+  );
+}
+
+/**
+ * Documents a route that reads any live (WAITING or ACTIVE) Queue-Token itself, with no bearer
+ * token: the header and its 401.
+ */
+export function ReadsLiveQueueToken(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiHeader({ name: 'Queue-Token', required: true, description: 'A WAITING or ACTIVE token' }),
+    ApiProblems(ErrorCode.QUEUE_TOKEN_INVALID),
+  );
+}

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
-import { AdminKeyGuard } from '../../../common/http/admin-key.guard';
+import { AdminOnly } from '../../../common/http/admin-only.decorator';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
 import { QueueFacade } from '../application/queue.facade';
@@ -12,9 +12,8 @@ import {
 } from './dto/waiting-room.dto';
 
 @ApiTags('admin')
-@ApiHeader({ name: 'X-Admin-Key', required: true, description: 'Compared with ADMIN_API_KEY' })
 @Controller('admin/concerts/:concertId/waiting-room')
-@UseGuards(AdminKeyGuard)
+@AdminOnly()
 export class AdminWaitingRoomController {
   constructor(private readonly queue: QueueFacade) {}
 
@@ -27,7 +26,7 @@ export class AdminWaitingRoomController {
       'In force on every instance within about a second. Answers the effective settings.',
   })
   @ApiOkResponse({ type: WaitingRoomResponse })
-  @ApiProblems(ErrorCode.ADMIN_KEY_INVALID, ErrorCode.CONCERT_NOT_FOUND, ...BODY_PROBLEMS)
+  @ApiProblems(ErrorCode.CONCERT_NOT_FOUND, ...BODY_PROBLEMS)
   async configure(
     @Param('concertId', ParseIdPipe) concertId: number,
     @Body() body: ConfigureWaitingRoomRequest,
@@ -38,11 +37,7 @@ export class AdminWaitingRoomController {
   @Get()
   @ApiOperation({ summary: "A concert's waiting-room settings and live figures" })
   @ApiOkResponse({ type: WaitingRoomStatsResponse })
-  @ApiProblems(
-    ErrorCode.ADMIN_KEY_INVALID,
-    ErrorCode.CONCERT_NOT_FOUND,
-    ErrorCode.VALIDATION_FAILED,
-  )
+  @ApiProblems(ErrorCode.CONCERT_NOT_FOUND, ErrorCode.VALIDATION_FAILED)
   async describe(
     @Param('concertId', ParseIdPipe) concertId: number,
   ): Promise<WaitingRoomStatsResponse> {

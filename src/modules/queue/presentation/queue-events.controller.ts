@@ -1,12 +1,12 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems } from '../../../common/http/api-problem.decorator';
 import { leaveInFlightCount } from '../../../common/http/overload-protection';
 import { QueueStreamHub, StreamEvent, StreamSink } from '../application/queue-stream-hub';
 import { QueueTicket } from '../domain/queue-entry';
-import { QUEUE_TOKEN_HEADER } from './active-queue-token.guard';
+import { QUEUE_TOKEN_HEADER, ReadsLiveQueueToken } from './active-queue-token.guard';
 import { QueueTicketResponse } from './dto/queue.dto';
 
 // EventSource reconnects after this long when a stream drops (an instance restarting, say).
@@ -48,7 +48,7 @@ export class QueueEventsController {
   constructor(private readonly hub: QueueStreamHub) {}
 
   @Get('events')
-  @ApiHeader({ name: 'Queue-Token', required: true, description: 'A WAITING or ACTIVE token' })
+  @ReadsLiveQueueToken()
   @ApiOperation({
     summary: 'Follow my token by Server-Sent Events instead of polling',
     description:
@@ -63,7 +63,7 @@ export class QueueEventsController {
     description: 'An event stream',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiProblems(ErrorCode.QUEUE_TOKEN_INVALID, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiProblems(ErrorCode.SERVICE_UNAVAILABLE)
   async events(
     @Headers(QUEUE_TOKEN_HEADER) token: string | undefined,
     @Res() reply: FastifyReply,

@@ -1,11 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
@@ -14,7 +8,7 @@ import { Authenticated, CurrentUser } from '../../auth/presentation/bearer-auth.
 import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import { QueueFacade } from '../application/queue.facade';
 import { QueueTicket } from '../domain/queue-entry';
-import { QUEUE_TOKEN_HEADER } from './active-queue-token.guard';
+import { QUEUE_TOKEN_HEADER, ReadsLiveQueueToken } from './active-queue-token.guard';
 import { IssueTokenRequest, QueueTicketResponse } from './dto/queue.dto';
 
 const POLL_HINT_HEADER = {
@@ -59,7 +53,6 @@ export class QueueController {
   })
   @ApiProblems(
     ...BODY_PROBLEMS,
-    ErrorCode.AUTH_TOKEN_INVALID,
     ErrorCode.CONCERT_NOT_FOUND,
     ErrorCode.WAITING_ROOM_NOT_OPEN,
     ErrorCode.RATE_LIMITED,
@@ -75,7 +68,7 @@ export class QueueController {
   }
 
   @Get('status')
-  @ApiHeader({ name: 'Queue-Token', required: true, description: 'A WAITING or ACTIVE token' })
+  @ReadsLiveQueueToken()
   @ApiOperation({
     summary: 'Where my token stands',
     description:
@@ -84,7 +77,6 @@ export class QueueController {
       '(Retry-After), or follow GET /queue/events instead of polling.',
   })
   @ApiOkResponse({ type: QueueTicketResponse, headers: POLL_HINT_HEADER })
-  @ApiProblems(ErrorCode.QUEUE_TOKEN_INVALID)
   async status(
     @Headers(QUEUE_TOKEN_HEADER) token: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -9,7 +9,7 @@ import { ActivePass } from '../../queue/domain/queue-entry';
 import { QueueService } from '../../queue/domain/queue.service';
 import { SeatService, seatUnavailable } from '../../concert/domain/seat.service';
 import { Reservation } from '../domain/reservation';
-import { LapsedHold } from '../domain/reservation.repository';
+import { ExpiredHold } from '../domain/reservation.repository';
 import { ReservationService } from '../domain/reservation.service';
 import {
   HOLD_LOCK_WAIT_SECONDS,
@@ -67,17 +67,17 @@ export class ReservationFacade {
   }
 
   /**
-   * The release job: expires run-out holds and frees their seats, batch by batch, each batch in
-   * its own short transaction. Safe on every instance at once (see ReservationService.expire).
-   * Returns how many reservations this call expired.
+   * The release job: marks expired holds EXPIRED and frees their seats, batch by batch, each
+   * batch in its own short transaction. Safe on every instance at once (see
+   * ReservationService.expire). Returns how many reservations this call expired.
    */
-  async releaseLapsedHolds(): Promise<number> {
+  async releaseExpiredHolds(): Promise<number> {
     let expired = 0;
     for (let batch = 0; batch < RELEASE_MAX_BATCHES_PER_RUN; batch++) {
-      const lapsed = await this.reservations.findLapsedHolds(RELEASE_BATCH_SIZE);
-      if (lapsed.length === 0) break;
-      expired += await this.expireAndFreeSeats(lapsed);
-      if (lapsed.length < RELEASE_BATCH_SIZE) break;
+      const holds = await this.reservations.findExpiredHolds(RELEASE_BATCH_SIZE);
+      if (holds.length === 0) break;
+      expired += await this.expireAndFreeSeats(holds);
+      if (holds.length < RELEASE_BATCH_SIZE) break;
     }
     this.metrics.increment('reservation_expirations_total', expired);
     return expired;
@@ -98,12 +98,12 @@ export class ReservationFacade {
   ): Promise<{ reservation: Reservation; retired: number }> {
     return this.txHost.withTransaction(
       async () => {
-        const retired = await this.reservations.retireLapsedHold(seat.lapsedReservationId);
+        const retired = await this.reservations.retireExpiredHold(seat.expiredReservationId);
         const expiresAt = await this.reservations.startHold(userId, seat.scheduleId);
         await this.seats.hold(seat, expiresAt);
         const reservation = await this.reservations.createHold(userId, seat, expiresAt);
         await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
-        // The run-out hold this one displaced expired here rather than in the job: its event too.
+        // The expired hold this one displaced was marked here, not by the job: its event too.
         await this.events.record(
           ...(retired ? [reservationEvent('reservation.expired', retired)] : []),
           reservationEvent('reservation.held', reservation),
@@ -124,10 +124,10 @@ export class ReservationFacade {
     });
   }
 
-  private expireAndFreeSeats(lapsed: LapsedHold[]): Promise<number> {
+  private expireAndFreeSeats(holds: ExpiredHold[]): Promise<number> {
     return this.txHost.withTransaction(async () => {
-      const expired = await this.reservations.expire(lapsed);
-      await this.seats.release(lapsed);
+      const expired = await this.reservations.expire(holds);
+      await this.seats.release(holds);
       await this.events.record(
         ...expired.map((reservation) => reservationEvent('reservation.expired', reservation)),
       );

@@ -15,12 +15,7 @@ export interface ReadAt<T> {
   now: Date;
 }
 
-export interface HoldSlot extends UserSeats {
-  /** When a hold taken now ends, by the database clock. */
-  expiresAt: Date;
-}
-
-export interface LapsedHold {
+export interface ExpiredHold {
   reservationId: number;
   seatId: number;
 }
@@ -29,15 +24,9 @@ export abstract class ReservationRepository {
   /**
    * Serialises one user's holds (a row lock held to the end of the transaction), then counts
    * their live holds and their seats in the schedule, so two concurrent holds cannot both see
-   * room under either limit.
+   * room under either limit. Read with the database clock, which the new hold's end is taken from.
    */
-  abstract lockUserForHold(
-    userId: string,
-    scheduleId: number,
-    holdSeconds: number,
-  ): Promise<HoldSlot>;
-  /** HELD and run out → EXPIRED, for one reservation; returns it if this call expired it. */
-  abstract expireIfLapsed(reservationId: number): Promise<Reservation | null>;
+  abstract lockUserForHold(userId: string, scheduleId: number): Promise<ReadAt<UserSeats>>;
   /** Inserts a HELD reservation; null when the seat already has a live one (unique key). */
   abstract insertHold(hold: NewHold): Promise<Reservation | null>;
   abstract findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
@@ -47,13 +36,13 @@ export abstract class ReservationRepository {
   abstract findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null>;
   /** HELD → CANCELLED; returns how many rows changed. */
   abstract markCancelled(id: number): Promise<number>;
-  /** Up to `limit` HELD reservations that have run out, oldest expiry first. */
-  abstract findLapsedHolds(limit: number): Promise<LapsedHold[]>;
+  /** Up to `limit` expired HELD reservations, oldest expiry first. */
+  abstract findExpiredHolds(limit: number): Promise<ExpiredHold[]>;
   /**
-   * HELD and run out → EXPIRED for these ids; returns the reservations this call changed (each
+   * HELD and expired → EXPIRED for these ids; returns the reservations this call changed (each
    * one exactly once across racing callers: its expired event is written with it).
    */
-  abstract expireLapsed(reservationIds: readonly number[]): Promise<Reservation[]>;
+  abstract markExpired(reservationIds: readonly number[]): Promise<Reservation[]>;
   /** The user's reservations among `ids`, row-locked in id order (others' are simply absent). */
   abstract lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>>;
   /** HELD → CONFIRMED with the payment; returns how many rows changed. */

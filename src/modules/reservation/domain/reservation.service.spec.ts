@@ -1,14 +1,8 @@
-import { DomainError } from '../../../common/errors/domain-error';
 import { ReservationConfig } from '../../../common/config/configuration';
-import { Reservation, ReservationStatus } from './reservation';
-import {
-  HoldSlot,
-  LapsedHold,
-  NewHold,
-  ReadAt,
-  ReservationRepository,
-} from './reservation.repository';
+import { Reservation, ReservationStatus, UserSeats } from './reservation';
+import { ExpiredHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
 import { ReservationService } from './reservation.service';
+import { codeOf } from '../../../../test/support/assertions';
 
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 const LATER = new Date(NOW.getTime() + 300_000);
@@ -52,24 +46,13 @@ class FakeReservationRepository extends ReservationRepository {
     );
   }
 
-  lockUserForHold(userId: string, scheduleId: number, holdSeconds: number): Promise<HoldSlot> {
+  lockUserForHold(userId: string, scheduleId: number): Promise<ReadAt<UserSeats>> {
     const mine = [...this.rows.values()].filter((r) => r.userId === userId);
     const liveHolds = mine.filter((r) => r.isLiveHoldAt(NOW)).length;
     const seatsInSchedule = mine.filter(
       (r) => r.scheduleId === scheduleId && (r.status === 'CONFIRMED' || r.isLiveHoldAt(NOW)),
     ).length;
-    return Promise.resolve({
-      liveHolds,
-      seatsInSchedule,
-      expiresAt: new Date(NOW.getTime() + holdSeconds * 1000),
-    });
-  }
-
-  expireIfLapsed(id: number): Promise<Reservation | null> {
-    const r = this.rows.get(id);
-    if (!r || r.status !== 'HELD' || r.isLiveHoldAt(NOW)) return Promise.resolve(null);
-    this.set(id, 'EXPIRED');
-    return Promise.resolve(this.rows.get(id) ?? null);
+    return Promise.resolve({ value: { liveHolds, seatsInSchedule }, now: NOW });
   }
 
   insertHold(hold: NewHold): Promise<Reservation | null> {
@@ -111,22 +94,23 @@ class FakeReservationRepository extends ReservationRepository {
     return Promise.resolve(1);
   }
 
-  findLapsedHolds(limit: number): Promise<LapsedHold[]> {
+  findExpiredHolds(limit: number): Promise<ExpiredHold[]> {
     return Promise.resolve(
       [...this.rows.values()]
-        .filter((r) => r.status === 'HELD' && !r.isLiveHoldAt(NOW))
+        .filter((r) => r.holdExpiredAt(NOW))
         .slice(0, limit)
         .map((r) => ({ reservationId: r.id, seatId: r.seatId })),
     );
   }
 
-  async expireLapsed(ids: readonly number[]): Promise<Reservation[]> {
+  markExpired(ids: readonly number[]): Promise<Reservation[]> {
     const changed: Reservation[] = [];
     for (const id of ids) {
-      const expired = await this.expireIfLapsed(id);
-      if (expired) changed.push(expired);
+      if (!this.rows.get(id)?.holdExpiredAt(NOW)) continue;
+      this.set(id, 'EXPIRED');
+      changed.push(this.rows.get(id)!);
     }
-    return changed;
+    return Promise.resolve(changed);
   }
 
   lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
@@ -151,16 +135,6 @@ class FakeReservationRepository extends ReservationRepository {
     for (const id of paid) this.set(id, 'REFUNDED', paymentId);
     return Promise.resolve(paid.length);
   }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return (error as DomainError).code;
-  }
-  throw new Error('expected a DomainError');
 }
 
 describe('ReservationService', () => {
@@ -189,8 +163,8 @@ describe('ReservationService', () => {
     await expect(codeOf(service.startHold('u1', 1))).resolves.toBe('HOLD_LIMIT_REACHED');
   });
 
-  it('should not count run-out, paid or cancelled holds against the limit', async () => {
-    repository.add('u1', 'HELD', NOW, 1); // ran out this instant
+  it('should not count expired, paid or cancelled holds against the limit', async () => {
+    repository.add('u1', 'HELD', NOW, 1); // expired this instant
     repository.add('u1', 'CONFIRMED', LATER, 2);
     repository.add('u1', 'CANCELLED', LATER, 3);
     repository.add('u1', 'HELD', LATER, 4);
@@ -220,16 +194,16 @@ describe('ReservationService', () => {
     });
   });
 
-  it('should retire a run-out reservation once and leave a live one alone', async () => {
-    const lapsed = repository.add('u2', 'HELD', NOW);
+  it('should retire an expired reservation once and leave a live one alone', async () => {
+    const expired = repository.add('u2', 'HELD', NOW);
     const live = repository.add('u3', 'HELD', LATER, 101);
-    await expect(service.retireLapsedHold(lapsed.id)).resolves.toMatchObject({
-      id: lapsed.id,
+    await expect(service.retireExpiredHold(expired.id)).resolves.toMatchObject({
+      id: expired.id,
       status: 'EXPIRED',
     });
-    await expect(service.retireLapsedHold(lapsed.id)).resolves.toBeNull();
-    await expect(service.retireLapsedHold(live.id)).resolves.toBeNull();
-    await expect(service.retireLapsedHold(null)).resolves.toBeNull();
+    await expect(service.retireExpiredHold(expired.id)).resolves.toBeNull();
+    await expect(service.retireExpiredHold(live.id)).resolves.toBeNull();
+    await expect(service.retireExpiredHold(null)).resolves.toBeNull();
   });
 
   it("should answer RESERVATION_NOT_FOUND for someone else's reservation, to read or to cancel", async () => {
@@ -239,20 +213,20 @@ describe('ReservationService', () => {
     expect(repository.rows.get(theirs.id)?.status).toBe('HELD');
   });
 
-  it('should read a run-out hold as EXPIRED', async () => {
-    const lapsed = repository.add('u1', 'HELD', NOW);
-    await expect(service.getOwned(lapsed.id, 'u1')).resolves.toMatchObject({ status: 'EXPIRED' });
+  it('should read an expired hold as EXPIRED', async () => {
+    const expired = repository.add('u1', 'HELD', NOW);
+    await expect(service.getOwned(expired.id, 'u1')).resolves.toMatchObject({ status: 'EXPIRED' });
   });
 
-  it('should expire each lapsed hold once however often it is asked', async () => {
+  it('should mark each expired hold EXPIRED once however often it is asked', async () => {
     repository.add('u1', 'HELD', NOW, 1);
     repository.add('u2', 'HELD', NOW, 2);
     repository.add('u3', 'HELD', LATER, 3);
-    const lapsed = await service.findLapsedHolds(10);
-    expect(lapsed).toHaveLength(2);
-    const expired = await service.expire(lapsed);
+    const holds = await service.findExpiredHolds(10);
+    expect(holds).toHaveLength(2);
+    const expired = await service.expire(holds);
     expect(expired.map((r) => r.status)).toEqual(['EXPIRED', 'EXPIRED']);
-    await expect(service.expire(lapsed)).resolves.toEqual([]);
+    await expect(service.expire(holds)).resolves.toEqual([]);
   });
 
   describe('lockPayable', () => {
@@ -267,13 +241,13 @@ describe('ReservationService', () => {
       );
     });
 
-    it('should answer 409 for a paid one and 410 for a run-out one', async () => {
+    it('should answer 409 for a paid one and 410 for an expired one', async () => {
       const paid = repository.add('u1', 'CONFIRMED', LATER, 1);
-      const lapsed = repository.add('u1', 'HELD', NOW, 2);
+      const expired = repository.add('u1', 'HELD', NOW, 2);
       await expect(codeOf(service.lockPayable('u1', [paid.id]))).resolves.toBe(
         'RESERVATION_NOT_HELD',
       );
-      await expect(codeOf(service.lockPayable('u1', [lapsed.id]))).resolves.toBe(
+      await expect(codeOf(service.lockPayable('u1', [expired.id]))).resolves.toBe(
         'RESERVATION_EXPIRED',
       );
     });

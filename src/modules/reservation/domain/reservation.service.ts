@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { reservationConfig, ReservationConfig } from '../../../common/config/configuration';
 import { DomainError } from '../../../common/errors/domain-error';
 import { ErrorCode } from '../../../common/errors/error-codes';
-import { HoldLimit, Reservation } from './reservation';
-import { LapsedHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
+import { HoldLimit, holdExpiresAt, Reservation } from './reservation';
+import { ExpiredHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
 
 /** The seat a new hold is for (from the catalogue, checked just before). */
 export interface SeatToHold {
@@ -30,20 +30,16 @@ export class ReservationService {
    * limits and returns when the new hold will end (database clock).
    */
   async startHold(userId: string, scheduleId: number): Promise<Date> {
-    const slot = await this.reservations.lockUserForHold(
-      userId,
-      scheduleId,
-      this.config.holdSeconds,
-    );
-    this.limit.assertRoomForOneMore(slot);
-    return slot.expiresAt;
+    const { value: seats, now } = await this.reservations.lockUserForHold(userId, scheduleId);
+    this.limit.assertRoomForOneMore(seats);
+    return holdExpiresAt(now, this.config.holdSeconds);
   }
 
-  /** Expires the run-out reservation still pinned to a seat; returns it if this call did it. */
-  retireLapsedHold(reservationId: number | null): Promise<Reservation | null> {
-    return reservationId === null
-      ? Promise.resolve(null)
-      : this.reservations.expireIfLapsed(reservationId);
+  /** Marks EXPIRED the expired hold still pinned to a seat; returns it if this call did. */
+  async retireExpiredHold(reservationId: number | null): Promise<Reservation | null> {
+    if (reservationId === null) return null;
+    const [expired] = await this.reservations.markExpired([reservationId]);
+    return expired ?? null;
   }
 
   async createHold(userId: string, seat: SeatToHold, expiresAt: Date): Promise<Reservation> {
@@ -84,18 +80,18 @@ export class ReservationService {
     return cancelled;
   }
 
-  findLapsedHolds(limit: number): Promise<LapsedHold[]> {
-    return this.reservations.findLapsedHolds(limit);
+  findExpiredHolds(limit: number): Promise<ExpiredHold[]> {
+    return this.reservations.findExpiredHolds(limit);
   }
 
   /**
-   * Expires these run-out holds. Conditional on each row still being HELD and run out, so when
-   * several job runners race, each reservation is expired by exactly one of them.
+   * Marks these expired holds EXPIRED. Conditional on each row still being HELD and expired, so
+   * when several job runners race, each reservation is marked by exactly one of them.
    */
-  expire(holds: readonly LapsedHold[]): Promise<Reservation[]> {
+  expire(holds: readonly ExpiredHold[]): Promise<Reservation[]> {
     return holds.length === 0
       ? Promise.resolve([])
-      : this.reservations.expireLapsed(holds.map((hold) => hold.reservationId));
+      : this.reservations.markExpired(holds.map((hold) => hold.reservationId));
   }
 
   /**

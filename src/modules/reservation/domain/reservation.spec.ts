@@ -1,5 +1,5 @@
-import { DomainError } from '../../../common/errors/domain-error';
-import { HoldLimit, Reservation, ReservationStatus } from './reservation';
+import { HoldLimit, holdExpiresAt, Reservation, ReservationStatus } from './reservation';
+import { codeOf } from '../../../../test/support/assertions';
 
 const now = new Date('2026-12-01T10:00:00.000Z');
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
@@ -8,23 +8,14 @@ function reservation(status: ReservationStatus, expiresAt: Date = at(60_000)): R
   return new Reservation(5, 'user-1', 3, 7, 12, 50_000, status, expiresAt, null);
 }
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return (error as DomainError).code;
-  }
-  throw new Error('expected a DomainError');
-}
-
 describe('Reservation', () => {
   describe('statusAt', () => {
     it('should read HELD while the hold is live', () => {
       expect(reservation('HELD', at(1)).statusAt(now)).toBe('HELD');
     });
 
-    it('should read EXPIRED from the instant the hold runs out, before any job rewrote it', () => {
+    it('should read EXPIRED from the instant the hold expires, before any job rewrote it', () => {
+      expect(reservation('HELD', at(0)).holdExpiredAt(now)).toBe(true);
       expect(reservation('HELD', at(0)).statusAt(now)).toBe('EXPIRED');
       expect(reservation('HELD', at(0)).seenAt(now).status).toBe('EXPIRED');
     });
@@ -62,7 +53,7 @@ describe('Reservation', () => {
       expect(confirmed.paymentId).toBe(99);
     });
 
-    it('should answer RESERVATION_EXPIRED (410) for a run-out hold, stored as HELD or EXPIRED', () => {
+    it('should answer RESERVATION_EXPIRED (410) for an expired hold, stored as HELD or EXPIRED', () => {
       expect(codeOf(() => reservation('HELD', at(0)).assertPayableAt(now))).toBe(
         'RESERVATION_EXPIRED',
       );
@@ -124,6 +115,14 @@ describe('HoldLimit', () => {
   it('should refuse with PURCHASE_LIMIT_REACHED when the user has the most seats the schedule allows', () => {
     expect(codeOf(() => new HoldLimit(4, 2).assertRoomForOneMore(seats(0, 2)))).toBe(
       'PURCHASE_LIMIT_REACHED',
+    );
+  });
+});
+
+describe('holdExpiresAt', () => {
+  it('should end a hold RESERVATION_HOLD_SECONDS after the clock it starts on, to the millisecond', () => {
+    expect(holdExpiresAt(new Date('2026-12-01T10:00:00.123Z'), 300)).toEqual(
+      new Date('2026-12-01T10:05:00.123Z'),
     );
   });
 });

@@ -4,8 +4,8 @@ import { ErrorCode } from '../../../common/errors/error-codes';
 export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
 
 /**
- * A seat hold and what became of it: HELD → CONFIRMED (paid), CANCELLED (released by its owner)
- * or EXPIRED (ran out); CONFIRMED → REFUNDED when its payment is refunded. A hold moves only
+ * A seat hold and what became of it: HELD → CONFIRMED (paid), CANCELLED (by its owner) or EXPIRED
+ * (its `expiresAt` reached); CONFIRMED → REFUNDED when its payment is refunded. A hold moves only
  * while it is live: a HELD reservation past `expiresAt` is EXPIRED for every purpose even before
  * the release job has rewritten the row. `now` is always the database clock, so instances with
  * skewed clocks agree.
@@ -25,14 +25,23 @@ export class Reservation {
   ) {}
 
   statusAt(now: Date): ReservationStatus {
-    return this.status === 'HELD' && this.hasRunOutAt(now) ? 'EXPIRED' : this.status;
+    return this.holdExpiredAt(now) ? 'EXPIRED' : this.status;
+  }
+
+  /**
+   * The expiry rule: HELD with `expiresAt` reached, the instant itself included. Its SQL
+   * statement is `reservationHoldExpired` (infrastructure/reservation.sql.ts), and
+   * test/integration/rules-agree.spec.ts keeps the two equal.
+   */
+  holdExpiredAt(now: Date): boolean {
+    return this.status === 'HELD' && this.expiresAt.getTime() <= now.getTime();
   }
 
   isLiveHoldAt(now: Date): boolean {
     return this.statusAt(now) === 'HELD';
   }
 
-  /** The reservation as a client should see it at `now` (a run-out hold reads EXPIRED). */
+  /** The reservation as a client should see it at `now` (an expired hold reads EXPIRED). */
   seenAt(now: Date): Reservation {
     return this.withStatus(this.statusAt(now), this.paymentId);
   }
@@ -50,7 +59,7 @@ export class Reservation {
 
   /**
    * Why this reservation cannot be paid at `now`, if it cannot: already paid or cancelled → 409,
-   * run out → 410 (a different answer because the client can hold the seat again).
+   * expired → 410 (a different answer because the client can hold the seat again).
    */
   assertPayableAt(now: Date): void {
     const status = this.statusAt(now);
@@ -87,10 +96,6 @@ export class Reservation {
     return this.withStatus('REFUNDED', paymentId);
   }
 
-  private hasRunOutAt(now: Date): boolean {
-    return this.expiresAt.getTime() <= now.getTime();
-  }
-
   private withStatus(status: ReservationStatus, paymentId: number | null): Reservation {
     return new Reservation(
       this.id,
@@ -106,7 +111,14 @@ export class Reservation {
   }
 }
 
-/** How many live holds one user may have at once (RESERVATION_MAX_HOLDS_PER_USER). */
+/**
+ * When a hold taken at `now` expires: `holdSeconds` (RESERVATION_HOLD_SECONDS) later, on the
+ * clock `now` comes from, the database's.
+ */
+export function holdExpiresAt(now: Date, holdSeconds: number): Date {
+  return new Date(now.getTime() + holdSeconds * 1000);
+}
+
 /** What a user already has, read under the user's lock at the start of a hold. */
 export interface UserSeats {
   /** Unexpired HELD reservations, over all schedules. */

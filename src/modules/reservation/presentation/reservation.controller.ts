@@ -1,35 +1,20 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../../common/errors/error-codes';
 import { ApiProblems, BODY_PROBLEMS } from '../../../common/http/api-problem.decorator';
 import { ParseIdPipe } from '../../../common/http/validation';
-import { Authenticated } from '../../auth/presentation/bearer-auth.guard';
 import { UserWriteLimitGuard } from '../../auth/presentation/user-write-limit.guard';
 import {
   ActiveQueuePass,
-  ActiveQueueTokenGuard,
   type QueuePass,
+  RequiresActiveQueueToken,
 } from '../../queue/presentation/active-queue-token.guard';
 import { ReservationFacade } from '../application/reservation.facade';
 import { CreateReservationRequest, ReservationResponse } from './dto/reservation.dto';
 
-const ACCESS_PROBLEMS = [
-  ErrorCode.AUTH_TOKEN_INVALID,
-  ErrorCode.QUEUE_TOKEN_INVALID,
-  ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
-  ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
-];
-
 @ApiTags('reservations')
-@ApiHeader({ name: 'Queue-Token', required: true, description: 'An ACTIVE waiting-queue token' })
 @Controller('reservations')
-@Authenticated(ActiveQueueTokenGuard)
+@RequiresActiveQueueToken()
 export class ReservationController {
   constructor(private readonly reservations: ReservationFacade) {}
 
@@ -40,7 +25,6 @@ export class ReservationController {
   @ApiCreatedResponse({ type: ReservationResponse })
   @ApiProblems(
     ...BODY_PROBLEMS,
-    ...ACCESS_PROBLEMS,
     ErrorCode.SEAT_NOT_FOUND,
     ErrorCode.SEAT_UNAVAILABLE,
     ErrorCode.BOOKING_CLOSED,
@@ -60,7 +44,7 @@ export class ReservationController {
   @Get(':reservationId')
   @ApiOperation({ summary: "One of the caller's reservations" })
   @ApiOkResponse({ type: ReservationResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ...ACCESS_PROBLEMS, ErrorCode.RESERVATION_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.RESERVATION_NOT_FOUND)
   async get(
     @ActiveQueuePass() pass: QueuePass,
     @Param('reservationId', ParseIdPipe) reservationId: number,
@@ -75,7 +59,6 @@ export class ReservationController {
   @ApiOkResponse({ type: ReservationResponse })
   @ApiProblems(
     ErrorCode.VALIDATION_FAILED,
-    ...ACCESS_PROBLEMS,
     ErrorCode.RESERVATION_NOT_FOUND,
     ErrorCode.RESERVATION_NOT_HELD,
     ErrorCode.RATE_LIMITED,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { PasswordHasher } from './password-hasher';
 import { emailKey, User } from './user';
+import { credentialsInvalid, userNotFound } from './user.errors';
 import { UserRepository } from './user.repository';
 
 export interface SignUp {
@@ -44,7 +43,7 @@ export class UserService {
     const matches = await this.hasher.verify(hash, password);
     const user = found && matches ? await this.users.findById(found.userId) : null;
     if (!user) {
-      throw new DomainError(ErrorCode.CREDENTIALS_INVALID, 'The email or the password is wrong.');
+      throw credentialsInvalid();
     }
     return user;
   }
@@ -80,11 +79,6 @@ export class UserService {
     }
     return user;
   }
-}
-
-/** One answer for "no such user" and "someone else's user", so neither can be told apart. */
-export function userNotFound(): DomainError {
-  return new DomainError(ErrorCode.USER_NOT_FOUND, 'No such user.');
 }
 
 export class IdentityAlreadyLinked extends Error {

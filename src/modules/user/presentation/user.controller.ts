@@ -38,7 +38,7 @@ export class UserController {
   @ApiOwnUserIdParam()
   @ApiOperation({ summary: 'The caller: `GET /users/me`, or by their own id' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.USER_NOT_FOUND)
+  @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.USER_NOT_FOUND)
   async get(@OwnUserId() userId: string): Promise<UserResponse> {
     return UserResponse.from(await this.users.getUser(userId));
   }

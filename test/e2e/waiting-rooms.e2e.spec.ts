@@ -7,7 +7,9 @@ import { roomKeys } from '../../src/modules/queue/queue.constants';
 import { createConcert } from '../factories/catalogue.factory';
 import { ADMIN_KEY } from '../support/app';
 import { call, Reply, startCluster } from '../support/booking';
-import { insertUsers, resetQueue, runAdmission } from '../support/queue';
+import { eventually } from '../support/eventually';
+import { resetQueue, runAdmission } from '../support/queue';
+import { storedUsers } from '../factories/user.factory';
 
 interface Ticket {
   token: string;
@@ -24,7 +26,7 @@ const admin = { 'x-admin-key': ADMIN_KEY };
  * Waiting rooms against real Redis and MySQL with three app instances: per-room caps and rates,
  * the scheduled start with its one shuffle, FIFO order, and settings reaching every instance.
  */
-describe('waiting rooms (integration)', () => {
+describe('waiting rooms (e2e)', () => {
   let apps: NestFastifyApplication[];
   const redis = () => apps[0].get(Redis);
 
@@ -59,6 +61,20 @@ describe('waiting rooms (integration)', () => {
     return reply.body as Ticket;
   }
 
+  /** Waits, on the Redis clock the rooms go by, until `instant` has passed. */
+  function untilPast(instant: Date): Promise<void> {
+    return eventually(
+      async () => {
+        const [seconds, micros] = await redis().time();
+        expect(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)).toBeGreaterThan(
+          instant.getTime(),
+        );
+      },
+      15_000,
+      20,
+    );
+  }
+
   async function poll(app: NestFastifyApplication, token: string): Promise<Ticket> {
     const reply = await call(app, 'GET', '/queue/status', { token });
     expect(reply.status).toBe(200);
@@ -76,7 +92,7 @@ describe('waiting rooms (integration)', () => {
         admitPerSecond: room.admitPerSecond,
       });
     }
-    const users = await insertUsers(apps[0], 60);
+    const users = await storedUsers(apps[0], 60);
     for (const [i, userId] of users.entries()) {
       await join(apps[i % 3], userId, rooms[i % 2].id);
     }
@@ -120,7 +136,7 @@ describe('waiting rooms (integration)', () => {
     let startsAt = new Date(Date.now() + 10 * 60_000);
     const settings = { order: 'RANDOM_AT_START', maxActiveUsers: 10 };
     await configure(concertId, { ...settings, admissionStartsAt: startsAt.toISOString() });
-    const users = await insertUsers(apps[0], 203);
+    const users = await storedUsers(apps[0], 203);
 
     // 200 join before the start across the three instances, in a known order.
     const early: Ticket[] = [];
@@ -136,7 +152,7 @@ describe('waiting rooms (integration)', () => {
     startsAt = new Date(Date.now() + 1000);
     await configure(concertId, { ...settings, admissionStartsAt: startsAt.toISOString() });
     expect(await redis().zcard(roomKeys(concertId).preQueue)).toBe(200);
-    await sleep(startsAt.getTime() - Date.now() + 50);
+    await untilPast(startsAt);
     // The start races: every instance's job and polls from all of them at once.
     const [runs, polled] = await Promise.all([
       Promise.all(apps.flatMap((app) => [runAdmission(app), runAdmission(app)])),
@@ -181,7 +197,7 @@ describe('waiting rooms (integration)', () => {
       order: 'RANDOM_AT_START',
       admissionStartsAt: startsAt.toISOString(),
     });
-    const users = await insertUsers(apps[0], 3);
+    const users = await storedUsers(apps[0], 3);
     const tickets: Ticket[] = [];
     for (const userId of users) tickets.push(await join(apps[0], userId, concertId));
     expect(tickets.map((ticket) => ticket.position)).toEqual([null, null, null]);
@@ -197,7 +213,7 @@ describe('waiting rooms (integration)', () => {
   it('should keep the join order in a FIFO room and admit its head first', async () => {
     const concertId = (await createConcert(apps[0])).id;
     await configure(concertId, { order: 'FIFO', maxActiveUsers: 4 });
-    const users = await insertUsers(apps[0], 30);
+    const users = await storedUsers(apps[0], 30);
     const tickets: Ticket[] = [];
     for (const [i, userId] of users.entries())
       tickets.push(await join(apps[i % 3], userId, concertId));
@@ -216,7 +232,7 @@ describe('waiting rooms (integration)', () => {
   it('should export waiting, active and admissions per room, with a series per concert', async () => {
     const [big, small] = [(await createConcert(apps[0])).id, (await createConcert(apps[0])).id];
     await configure(small, { maxActiveUsers: 1 });
-    const users = await insertUsers(apps[0], 6);
+    const users = await storedUsers(apps[0], 6);
     for (const userId of users.slice(0, 4)) await join(apps[0], userId, big);
     for (const userId of users.slice(4)) await join(apps[1], userId, small);
     await Promise.all(apps.map((app) => runAdmission(app)));
@@ -246,13 +262,14 @@ describe('waiting rooms (integration)', () => {
 
   it('should refuse joins before opensAt with 409 WAITING_ROOM_NOT_OPEN and admit nobody before admissionStartsAt', async () => {
     const concertId = (await createConcert(apps[0])).id;
-    const opensAt = new Date(Date.now() + 1500);
-    const admissionStartsAt = new Date(Date.now() + 3000);
+    // Each phase has 2 s for a few calls, so a busy box cannot run a step past the next instant.
+    const opensAt = new Date(Date.now() + 2000);
+    const admissionStartsAt = new Date(Date.now() + 4000);
     await configure(concertId, {
       opensAt: opensAt.toISOString(),
       admissionStartsAt: admissionStartsAt.toISOString(),
     });
-    const [early, onTime] = await insertUsers(apps[0], 2);
+    const [early, onTime] = await storedUsers(apps[0], 2);
 
     const refused = await call(apps[1], 'POST', '/queue/tokens', {
       user: early,
@@ -262,14 +279,14 @@ describe('waiting rooms (integration)', () => {
     expect(refused.body).toMatchObject({ code: 'WAITING_ROOM_NOT_OPEN' });
     expect(await redis().hlen(roomKeys(concertId).owners)).toBe(0);
 
-    await sleep(opensAt.getTime() - Date.now() + 50);
+    await untilPast(opensAt);
     const ticket = await join(apps[2], onTime, concertId);
     expect(ticket).toMatchObject({ status: 'WAITING', position: 1 });
     expect(ticket.pollAfterSeconds).toBeGreaterThanOrEqual(1);
     expect((await runAdmission(apps[0])).admitted).toBe(0);
     expect((await poll(apps[0], ticket.token)).status).toBe('WAITING');
 
-    await sleep(admissionStartsAt.getTime() - Date.now() + 50);
+    await untilPast(admissionStartsAt);
     expect((await runAdmission(apps[1])).admitted).toBe(1);
     expect((await poll(apps[0], ticket.token)).status).toBe('ACTIVE');
   });
@@ -305,20 +322,25 @@ describe('waiting rooms (integration)', () => {
     });
 
     const seenAt = await Promise.all(
-      apps.map(async (app) => {
-        for (;;) {
-          const { body } = await call(app, 'GET', `/admin/concerts/${concertId}/waiting-room`, {
-            headers: admin,
-          });
-          if (body.maxActiveUsers === 2) return Date.now();
-          await sleep(20);
-        }
-      }),
+      apps.map((app) =>
+        eventually(
+          async () => {
+            const { body } = await call(app, 'GET', `/admin/concerts/${concertId}/waiting-room`, {
+              headers: admin,
+            });
+            expect(body.maxActiveUsers).toBe(2);
+            return Date.now();
+          },
+          5_000,
+          20,
+        ),
+      ),
     );
+    // Settings are re-read every 500 ms (SETTINGS_REFRESH_INTERVAL_MS): twice that is the bound.
     for (const at of seenAt) expect(at - savedAt).toBeLessThanOrEqual(1000);
 
     // And the new cap is what admission applies, on an instance that did not save it.
-    const users = await insertUsers(apps[0], 4);
+    const users = await storedUsers(apps[0], 4);
     for (const userId of users) await join(apps[2], userId, concertId);
     expect((await runAdmission(apps[2])).admitted).toBe(2);
     const stats = await call(apps[1], 'GET', `/admin/concerts/${concertId}/waiting-room`, {

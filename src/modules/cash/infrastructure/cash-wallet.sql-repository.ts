@@ -24,7 +24,7 @@ interface HistoryRow {
 }
 
 @Injectable()
-export class CashWalletTypeOrmRepository extends CashWalletRepository {
+export class CashWalletSqlRepository extends CashWalletRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -72,7 +72,7 @@ export class CashWalletTypeOrmRepository extends CashWalletRepository {
   }
 
   async findBalance(userId: string): Promise<number | null> {
-    const rows = await this.query<WalletRow[]>(
+    const rows = await this.txHost.readsUpToDate.query<WalletRow[]>(
       'SELECT user_id, balance FROM cash_wallets WHERE user_id = ?',
       [userId],
     );
@@ -95,12 +95,12 @@ export class CashWalletTypeOrmRepository extends CashWalletRepository {
     // idx_cash_history_user_id serves both the filter and the order.
     const rows =
       page.beforeId === undefined
-        ? await this.query<HistoryRow[]>(
+        ? await this.txHost.readsUpToDate.query<HistoryRow[]>(
             `SELECT id, type, amount, balance_after, payment_id, created_at FROM cash_history
               WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
             [userId, page.limit],
           )
-        : await this.query<HistoryRow[]>(
+        : await this.txHost.readsUpToDate.query<HistoryRow[]>(
             `SELECT id, type, amount, balance_after, payment_id, created_at FROM cash_history
               WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
             [userId, page.beforeId, page.limit],

@@ -5,6 +5,7 @@ import { asWriteResult, DB_NOW, isLockWaitTimeout } from '../../../common/databa
 import { SeatStatus } from '../domain/concert';
 import { Seat, SeatHold, SeatReceiptLine } from '../domain/seat';
 import { SeatForHold, SeatRepository } from '../domain/seat.repository';
+import { seatIsFree } from './seat.sql';
 
 interface SeatForHoldRow {
   id: number;
@@ -14,7 +15,8 @@ interface SeatForHoldRow {
   status: SeatStatus;
   reservation_id: number | null;
   hold_expires_at: Date | null;
-  booking_open: number | string;
+  booking_opens_at: Date;
+  booking_closes_at: Date;
   db_now: Date;
 }
 
@@ -27,11 +29,8 @@ interface ReceiptRow {
   title: string;
 }
 
-// Free means AVAILABLE, or HELD by a hold that has run out (the release job may not have run).
-const SEAT_IS_FREE = `(status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires_at <= ${DB_NOW}))`;
-
 @Injectable()
-export class SeatTypeOrmRepository extends SeatRepository {
+export class SeatSqlRepository extends SeatRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -52,14 +51,17 @@ export class SeatTypeOrmRepository extends SeatRepository {
       ? (await this.loadForHold([seatId])).get(seatId)
       : await this.holdCandidates.load(seatId);
     if (!row || Number(row.schedule_id) !== scheduleId) return null;
-    return { seat: toSeat(row), bookingOpen: Number(row.booking_open) === 1, now: row.db_now };
+    return {
+      seat: toSeat(row),
+      booking: { bookingOpensAt: row.booking_opens_at, bookingClosesAt: row.booking_closes_at },
+      now: row.db_now,
+    };
   }
 
   private async loadForHold(seatIds: number[]): Promise<Map<number, SeatForHoldRow>> {
     const rows = await this.query<SeatForHoldRow[]>(
       `SELECT s.id, s.schedule_id, s.number, s.price, s.status, s.reservation_id, s.hold_expires_at,
-              (cs.booking_opens_at <= ${DB_NOW} AND cs.booking_closes_at > ${DB_NOW}) AS booking_open,
-              ${DB_NOW} AS db_now
+              cs.booking_opens_at, cs.booking_closes_at, ${DB_NOW} AS db_now
          FROM seats s JOIN concert_schedules cs ON cs.id = s.schedule_id
         WHERE s.id IN (?)`,
       [seatIds],
@@ -72,7 +74,7 @@ export class SeatTypeOrmRepository extends SeatRepository {
     try {
       result = await this.query(
         `UPDATE seats SET status = 'HELD', hold_expires_at = ?, reservation_id = NULL, updated_at = ${DB_NOW}
-          WHERE id = ? AND schedule_id = ? AND ${SEAT_IS_FREE}`,
+          WHERE id = ? AND schedule_id = ? AND ${seatIsFree('seats')}`,
         [expiresAt, seatId, scheduleId],
       );
     } catch (error) {

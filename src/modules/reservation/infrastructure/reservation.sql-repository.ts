@@ -6,14 +6,14 @@ import {
   isDuplicateKeyError,
   isLockWaitTimeout,
 } from '../../../common/database/sql';
-import { Reservation, ReservationStatus } from '../domain/reservation';
+import { Reservation, ReservationStatus, UserSeats } from '../domain/reservation';
 import {
-  HoldSlot,
-  LapsedHold,
+  ExpiredHold,
   NewHold,
   ReadAt,
   ReservationRepository,
 } from '../domain/reservation.repository';
+import { reservationHoldExpired, reservationHoldLive } from './reservation.sql';
 
 interface ReservationRow {
   id: number;
@@ -28,14 +28,11 @@ interface ReservationRow {
   db_now: Date;
 }
 
-/** A HELD reservation that has not run out, by the database clock. */
-const LIVE_HOLD = `(status = 'HELD' AND expires_at > ${DB_NOW})`;
-
 const COLUMNS = `id, user_id, schedule_id, seat_id, seat_number, price, status, expires_at, payment_id,
   ${DB_NOW} AS db_now`;
 
 @Injectable()
-export class ReservationTypeOrmRepository extends ReservationRepository {
+export class ReservationSqlRepository extends ReservationRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -44,11 +41,7 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     return this.txHost.tx.query<T>(sql, params);
   }
 
-  async lockUserForHold(
-    userId: string,
-    scheduleId: number,
-    holdSeconds: number,
-  ): Promise<HoldSlot> {
+  async lockUserForHold(userId: string, scheduleId: number): Promise<ReadAt<UserSeats>> {
     // The user's row is the per-user mutex: a locking read on a range of `reservations` would
     // take gap locks, and two holds of one user would then deadlock on their inserts.
     await this.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [userId]);
@@ -58,26 +51,24 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
       {
         live_holds: number | string | null;
         in_schedule: number | string | null;
-        expires_at: Date;
+        db_now: Date;
       }[]
     >(
-      `SELECT SUM(${LIVE_HOLD}) AS live_holds,
-              SUM(schedule_id = ? AND (status = 'CONFIRMED' OR ${LIVE_HOLD})) AS in_schedule,
-              ${DB_NOW} + INTERVAL ? SECOND AS expires_at
+      `SELECT SUM(${reservationHoldLive('reservations')}) AS live_holds,
+              SUM(schedule_id = ?
+                  AND (status = 'CONFIRMED' OR ${reservationHoldLive('reservations')})) AS in_schedule,
+              ${DB_NOW} AS db_now
          FROM reservations
         WHERE user_id = ? AND status IN ('HELD', 'CONFIRMED')`,
-      [scheduleId, holdSeconds, userId],
+      [scheduleId, userId],
     );
     return {
-      liveHolds: Number(row.live_holds ?? 0),
-      seatsInSchedule: Number(row.in_schedule ?? 0),
-      expiresAt: row.expires_at,
+      value: {
+        liveHolds: Number(row.live_holds ?? 0),
+        seatsInSchedule: Number(row.in_schedule ?? 0),
+      },
+      now: row.db_now,
     };
-  }
-
-  async expireIfLapsed(reservationId: number): Promise<Reservation | null> {
-    const [expired] = await this.expireLapsed([reservationId]);
-    return expired ?? null;
   }
 
   async insertHold(hold: NewHold): Promise<Reservation | null> {
@@ -110,7 +101,7 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
   }
 
   async findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
-    const rows = await this.query<ReservationRow[]>(
+    const rows = await this.txHost.readsUpToDate.query<ReservationRow[]>(
       `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ?`,
       [id, userId],
     );
@@ -145,25 +136,25 @@ export class ReservationTypeOrmRepository extends ReservationRepository {
     return affectedRows;
   }
 
-  async findLapsedHolds(limit: number): Promise<LapsedHold[]> {
-    // A plain read (no locks): the conditional UPDATE in expireLapsed decides who expires what.
+  async findExpiredHolds(limit: number): Promise<ExpiredHold[]> {
+    // A plain read (no locks): the locking read in markExpired decides who expires what.
     const rows = await this.query<{ id: number; seat_id: number }[]>(
       `SELECT id, seat_id FROM reservations
-        WHERE status = 'HELD' AND expires_at <= ${DB_NOW}
+        WHERE ${reservationHoldExpired('reservations')}
         ORDER BY expires_at LIMIT ?`,
       [limit],
     );
     return rows.map((row) => ({ reservationId: row.id, seatId: row.seat_id }));
   }
 
-  async expireLapsed(reservationIds: readonly number[]): Promise<Reservation[]> {
+  async markExpired(reservationIds: readonly number[]): Promise<Reservation[]> {
     // Rows are locked in primary-key order whatever the list order, so concurrent runners with
     // overlapping batches wait for each other instead of deadlocking. The locking read sees the
     // latest committed rows: one another runner expired meanwhile is not returned, so each
     // reservation (and its expired event) is this call's or another's, never both.
     const rows = await this.query<ReservationRow[]>(
       `SELECT ${COLUMNS} FROM reservations FORCE INDEX (PRIMARY)
-        WHERE id IN (?) AND status = 'HELD' AND expires_at <= ${DB_NOW}
+        WHERE id IN (?) AND ${reservationHoldExpired('reservations')}
         ORDER BY id FOR UPDATE`,
       [reservationIds],
     );

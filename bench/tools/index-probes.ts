@@ -1,17 +1,17 @@
-import { TransactionHost } from '../common/database/transaction';
+import { TransactionHost } from '../../src/common/database/transaction';
 import { DataSource, QueryRunner } from 'typeorm';
-import { IDEMPOTENCY_PURGE_BATCH } from '../common/idempotency/idempotency.constants';
-import { IdempotencyStore } from '../common/idempotency/idempotency.store';
-import { BalanceChange } from '../modules/cash/domain/cash-wallet';
-import { CashWalletTypeOrmRepository } from '../modules/cash/infrastructure/cash-wallet.typeorm-repository';
-import { ConcertTypeOrmRepository } from '../modules/concert/infrastructure/concert.typeorm-repository';
-import { SeatTypeOrmRepository } from '../modules/concert/infrastructure/seat.typeorm-repository';
-import { ReservationTypeOrmRepository } from '../modules/reservation/infrastructure/reservation.typeorm-repository';
-import { PAYMENT_SCOPE } from '../modules/payment/application/payment.facade';
-import { PAYMENT_LIST_LIMIT } from '../modules/payment/domain/payment.service';
-import { PaymentTypeOrmRepository } from '../modules/payment/infrastructure/payment.typeorm-repository';
-import { RELEASE_BATCH_SIZE } from '../modules/reservation/reservation.constants';
-import { UserTypeOrmRepository } from '../modules/user/infrastructure/user.typeorm-repository';
+import { IDEMPOTENCY_PURGE_BATCH } from '../../src/common/idempotency/idempotency.constants';
+import { IdempotencyStore } from '../../src/common/idempotency/idempotency.store';
+import { BalanceChange } from '../../src/modules/cash/domain/cash-wallet';
+import { CashWalletSqlRepository } from '../../src/modules/cash/infrastructure/cash-wallet.sql-repository';
+import { ConcertSqlRepository } from '../../src/modules/concert/infrastructure/concert.sql-repository';
+import { SeatSqlRepository } from '../../src/modules/concert/infrastructure/seat.sql-repository';
+import { ReservationSqlRepository } from '../../src/modules/reservation/infrastructure/reservation.sql-repository';
+import { PAYMENT_SCOPE } from '../../src/modules/payment/application/payment.facade';
+import { PAYMENT_LIST_LIMIT } from '../../src/modules/payment/domain/payment.service';
+import { PaymentSqlRepository } from '../../src/modules/payment/infrastructure/payment.sql-repository';
+import { RELEASE_BATCH_SIZE } from '../../src/modules/reservation/reservation.constants';
+import { UserSqlRepository } from '../../src/modules/user/infrastructure/user.sql-repository';
 
 /**
  * The hot-path queries, exercised through the real repositories (so the SQL measured is the SQL
@@ -26,12 +26,12 @@ type Row = Record<string, Cell>;
 type Sql = <T = Row[]>(sql: string, params?: unknown[]) => Promise<T>;
 
 interface Repositories {
-  concerts: ConcertTypeOrmRepository;
-  seats: SeatTypeOrmRepository;
-  reservations: ReservationTypeOrmRepository;
-  cash: CashWalletTypeOrmRepository;
-  users: UserTypeOrmRepository;
-  payments: PaymentTypeOrmRepository;
+  concerts: ConcertSqlRepository;
+  seats: SeatSqlRepository;
+  reservations: ReservationSqlRepository;
+  cash: CashWalletSqlRepository;
+  users: UserSqlRepository;
+  payments: PaymentSqlRepository;
   idempotency: IdempotencyStore;
 }
 
@@ -101,7 +101,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Open schedules of a concert (with available seat counts)',
     purpose: 'GET /concerts/{id}/schedules',
-    method: 'ConcertTypeOrmRepository.listSchedulesOpenNow',
+    method: 'ConcertSqlRepository.listSchedulesOpenNow',
     note: 'The available-seat count reads every seat of each open schedule through `uq_seats_schedule_number` (a prefix of `schedule_id`) and checks `status` / `hold_expires_at` in the row. Bounded by 500 seats per schedule, so it stays fast; an index on `seats (schedule_id, status, hold_expires_at)` would make the count index-only if schedules ever grow far larger.',
     pick: openSchedule,
     call: (r, a: { concert_id: number }) => r.concerts.listSchedulesOpenNow(a.concert_id),
@@ -109,14 +109,14 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Seat map of a schedule',
     purpose: 'GET /concerts/{id}/schedules/{id}/seats',
-    method: 'ConcertTypeOrmRepository.listSeats',
+    method: 'ConcertSqlRepository.listSeats',
     pick: openSchedule,
     call: (r, a: { schedule_id: number }) => r.concerts.listSeats(a.schedule_id),
   }),
   probe({
     name: 'Seat and booking window for a hold',
     purpose: 'POST /reservations: read the seat and whether booking is open',
-    method: 'SeatTypeOrmRepository.findForHold',
+    method: 'SeatSqlRepository.findForHold',
     pick: (sql) =>
       openSchedule(sql).then((s) =>
         one<{ schedule_id: number; seat_id: number }>(
@@ -132,14 +132,14 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: "User's live holds and seats in the schedule (hold and purchase limits), under the user lock",
     purpose: 'POST /reservations: lock the user row, count live holds and seats in the schedule',
-    method: 'ReservationTypeOrmRepository.lockUserForHold',
+    method: 'ReservationSqlRepository.lockUserForHold',
     pick: typicalUser,
-    call: (r, a: { user_id: string }) => r.reservations.lockUserForHold(a.user_id, 1, 300),
+    call: (r, a: { user_id: string }) => r.reservations.lockUserForHold(a.user_id, 1),
   }),
   probe({
     name: 'Hold a free seat (conditional UPDATE)',
     purpose: 'POST /reservations: the fence that decides who gets the seat',
-    method: 'SeatTypeOrmRepository.holdIfFree',
+    method: 'SeatSqlRepository.holdIfFree',
     pick: (sql) =>
       openSchedule(sql).then((s) =>
         one<{ schedule_id: number; seat_id: number }>(
@@ -155,7 +155,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Insert the hold (unique live seat)',
     purpose: 'POST /reservations: the reservation row; uq_reservations_live_seat is the last fence',
-    method: 'ReservationTypeOrmRepository.insertHold',
+    method: 'ReservationSqlRepository.insertHold',
     pick: (sql) =>
       Promise.all([typicalUser(sql), openSchedule(sql)]).then(([u, s]) =>
         one<{
@@ -187,34 +187,34 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Find own reservation',
     purpose: 'GET /reservations/{id}',
-    method: 'ReservationTypeOrmRepository.findOwned',
+    method: 'ReservationSqlRepository.findOwned',
     pick: liveHold,
     call: (r, a: { id: number; user_id: string }) => r.reservations.findOwned(a.id, a.user_id),
   }),
   probe({
-    name: 'Expiry scan: lapsed holds',
+    name: 'Expiry scan: expired holds',
     purpose: 'release job, batches of RELEASE_BATCH_SIZE on every instance',
-    method: 'ReservationTypeOrmRepository.findLapsedHolds',
-    note: 'The row estimate is every lapsed hold in the range; `ORDER BY expires_at LIMIT` reads only the batch, in index order (no filesort).',
+    method: 'ReservationSqlRepository.findExpiredHolds',
+    note: 'The row estimate is every expired hold in the range; `ORDER BY expires_at LIMIT` reads only the batch, in index order (no filesort).',
     pick: () => Promise.resolve({}),
-    call: (r) => r.reservations.findLapsedHolds(RELEASE_BATCH_SIZE),
+    call: (r) => r.reservations.findExpiredHolds(RELEASE_BATCH_SIZE),
   }),
   probe({
-    name: 'Expire lapsed holds (batch UPDATE)',
+    name: 'Mark expired holds (batch UPDATE)',
     purpose: 'expiry job: conditional UPDATE of the batch',
-    method: 'ReservationTypeOrmRepository.expireLapsed',
+    method: 'ReservationSqlRepository.markExpired',
     note: 'One statement for a whole batch (`RELEASE_BATCH_SIZE` rows by primary key), each row also updating `idx_reservations_status_expires` and the unique `live_seat_id`: the time is per batch, not per row.',
     pick: (sql) =>
       sql<{ id: number }[]>(
         `SELECT id FROM reservations WHERE status = 'HELD' AND expires_at <= ${NOW}
           ORDER BY expires_at LIMIT ${RELEASE_BATCH_SIZE}`,
       ).then((rows) => ({ ids: rows.length > 0 ? rows.map((row) => row.id) : [0] })),
-    call: (r, a: { ids: number[] }) => r.reservations.expireLapsed(a.ids),
+    call: (r, a: { ids: number[] }) => r.reservations.markExpired(a.ids),
   }),
   probe({
-    name: 'Release the seats of lapsed holds',
+    name: 'Release the seats of expired holds',
     purpose: 'expiry job: seats back to AVAILABLE',
-    method: 'SeatTypeOrmRepository.releaseHeldBy',
+    method: 'SeatSqlRepository.releaseHeldBy',
     pick: (sql) =>
       sql<{ id: number; seat_id: number }[]>(
         `SELECT id, seat_id FROM reservations WHERE status = 'HELD' AND expires_at <= ${NOW}
@@ -231,7 +231,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Lock the reservations being paid',
     purpose: 'POST /payments: the caller’s reservations, locked in id order',
-    method: 'ReservationTypeOrmRepository.lockOwned',
+    method: 'ReservationSqlRepository.lockOwned',
     pick: (sql) =>
       liveHold(sql).then((h) =>
         sql<{ id: number }[]>(
@@ -244,14 +244,14 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Confirm paid reservations',
     purpose: 'POST /payments',
-    method: 'ReservationTypeOrmRepository.markConfirmed',
+    method: 'ReservationSqlRepository.markConfirmed',
     pick: (sql) => liveHold(sql).then((h) => ({ ids: [h.id] })),
     call: (r, a: { ids: number[] }) => r.reservations.markConfirmed(a.ids, 1),
   }),
   probe({
     name: 'Sell the seats of paid holds',
     purpose: 'POST /payments',
-    method: 'SeatTypeOrmRepository.sellHeldBy',
+    method: 'SeatSqlRepository.sellHeldBy',
     pick: (sql) =>
       liveHold(sql).then((h) => ({ holds: [{ seatId: h.seat_id, reservationId: h.id }] })),
     call: (r, a: { holds: { seatId: number; reservationId: number }[] }) =>
@@ -260,14 +260,14 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Receipt lines of the paid seats',
     purpose: 'POST /payments: copy concert, schedule and seat into the payment items',
-    method: 'SeatTypeOrmRepository.findReceiptLines',
+    method: 'SeatSqlRepository.findReceiptLines',
     pick: (sql) => liveHold(sql).then((h) => ({ seat_ids: [h.seat_id] })),
     call: (r, a: { seat_ids: number[] }) => r.seats.findReceiptLines(a.seat_ids),
   }),
   probe({
     name: 'Insert the payment',
     purpose: 'POST /payments',
-    method: 'PaymentTypeOrmRepository.insertCompleted',
+    method: 'PaymentSqlRepository.insertCompleted',
     pick: typicalUser,
     call: (r, a: { user_id: string }) =>
       r.payments.insertCompleted({ userId: a.user_id, amount: 150000, paidAt: new Date() }),
@@ -275,7 +275,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Insert the payment items (unique per reservation)',
     purpose: 'POST /payments: the receipt; uq_payment_items_reservation fences a second sale',
-    method: 'PaymentTypeOrmRepository.insertItems',
+    method: 'PaymentSqlRepository.insertItems',
     pick: (sql) =>
       liveHold(sql).then((h) =>
         one<Row>(
@@ -306,7 +306,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: "User's payments with their items",
     purpose: 'GET /users/{id}/payments',
-    method: 'PaymentTypeOrmRepository.findByUserNewestFirst',
+    method: 'PaymentSqlRepository.findByUserNewestFirst',
     pick: typicalUser,
     call: (r, a: { user_id: string }) =>
       r.payments.findByUserNewestFirst(a.user_id, PAYMENT_LIST_LIMIT),
@@ -344,7 +344,7 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Debit or credit a wallet and write the ledger row',
     purpose: 'POST /payments, POST /users/{id}/cash/charges',
-    method: 'CashWalletTypeOrmRepository.applyIfAllowed',
+    method: 'CashWalletSqlRepository.applyIfAllowed',
     pick: typicalUser,
     call: (r, a: { user_id: string }) =>
       r.cash.applyIfAllowed(a.user_id, BalanceChange.charge(1000)),
@@ -352,21 +352,21 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Balance',
     purpose: 'GET /users/{id}/cash',
-    method: 'CashWalletTypeOrmRepository.findBalance',
+    method: 'CashWalletSqlRepository.findBalance',
     pick: typicalUser,
     call: (r, a: { user_id: string }) => r.cash.findBalance(a.user_id),
   }),
   probe({
     name: 'Cash history, first page',
     purpose: 'GET /users/{id}/cash/history',
-    method: 'CashWalletTypeOrmRepository.listHistory',
+    method: 'CashWalletSqlRepository.listHistory',
     pick: typicalUser,
     call: (r, a: { user_id: string }) => r.cash.listHistory(a.user_id, { limit: 20 }),
   }),
   probe({
     name: 'Cash history, next page (cursor)',
     purpose: 'GET /users/{id}/cash/history?cursor=',
-    method: 'CashWalletTypeOrmRepository.listHistory',
+    method: 'CashWalletSqlRepository.listHistory',
     pick: (sql) =>
       typicalUser(sql).then((u) =>
         one<{ user_id: string; before_id: number }>(
@@ -381,14 +381,14 @@ export const PROBES: Probe<unknown>[] = [
   probe({
     name: 'Users exist (batched)',
     purpose: 'every [user] request: the bearer token names a user (cached per instance once seen)',
-    method: 'UserTypeOrmRepository.findExistingIds',
+    method: 'UserSqlRepository.findExistingIds',
     pick: typicalUser,
     call: (r, a: { user_id: string }) => r.users.findExistingIds([a.user_id]),
   }),
   probe({
     name: 'Credentials by email',
     purpose: 'POST /auth/tokens: the login (unique key on email_key)',
-    method: 'UserTypeOrmRepository.findCredentials',
+    method: 'UserSqlRepository.findCredentials',
     pick: typicalUser,
     call: (r) => r.users.findCredentials('nobody@example.test'),
   }),
@@ -413,17 +413,26 @@ class RecordingHost {
       },
     };
   }
+
+  // No replicas here: the reads that may go to one run on the primary, as they do without any.
+  get readsMayLag() {
+    return this.tx;
+  }
+
+  get readsUpToDate() {
+    return this.tx;
+  }
 }
 
 function repositories(host: RecordingHost): Repositories {
   const tx = host as unknown as Host;
   return {
-    concerts: new ConcertTypeOrmRepository(tx),
-    seats: new SeatTypeOrmRepository(tx),
-    reservations: new ReservationTypeOrmRepository(tx),
-    cash: new CashWalletTypeOrmRepository(tx),
-    users: new UserTypeOrmRepository(tx),
-    payments: new PaymentTypeOrmRepository(tx),
+    concerts: new ConcertSqlRepository(tx),
+    seats: new SeatSqlRepository(tx),
+    reservations: new ReservationSqlRepository(tx),
+    cash: new CashWalletSqlRepository(tx),
+    users: new UserSqlRepository(tx),
+    payments: new PaymentSqlRepository(tx),
     idempotency: new IdempotencyStore(tx),
   };
 }

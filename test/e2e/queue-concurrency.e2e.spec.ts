@@ -6,7 +6,9 @@ import { roomKeys } from '../../src/modules/queue/queue.constants';
 import { createConcert } from '../factories/catalogue.factory';
 import { startApp } from '../support/app';
 import { authHeader } from '../support/auth';
-import { insertUsers, resetQueue, runAdmission } from '../support/queue';
+import { storedUsers } from '../factories/user.factory';
+import { eventually } from '../support/eventually';
+import { resetQueue, rewindQueueEntries, runAdmission } from '../support/queue';
 
 interface Ticket {
   token: string;
@@ -24,7 +26,7 @@ interface Ticket {
  * through Fastify's inject (the whole pipeline without sockets) so thousands of calls can be in
  * flight at once.
  */
-describe('waiting queue (integration)', () => {
+describe('waiting queue (e2e)', () => {
   const apps: NestFastifyApplication[] = [];
 
   /** The concert every join of the test names unless it says otherwise (one per boot). */
@@ -96,7 +98,7 @@ describe('waiting queue (integration)', () => {
       OVERLOAD_MAX_IN_FLIGHT: '0',
       OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     });
-    const users = await insertUsers(a, 5000);
+    const users = await storedUsers(a, 5000);
 
     let retried = 0;
     const results = await Promise.all(
@@ -133,7 +135,7 @@ describe('waiting queue (integration)', () => {
 
   it('should create one entry per room when the same user asks ten times at once, naming two concerts', async () => {
     const [a, b] = await boot(2);
-    const [userId] = await insertUsers(a, 1);
+    const [userId] = await storedUsers(a, 1);
     const other = (await createConcert(a)).id;
 
     const results = await Promise.all(
@@ -157,7 +159,7 @@ describe('waiting queue (integration)', () => {
 
   it('should give a returning user the same token and place, WAITING or ACTIVE', async () => {
     const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1' });
-    const users = await insertUsers(app, 3);
+    const users = await storedUsers(app, 3);
     const tokens = await join(app, users);
 
     const again = await issue(app, users[1]);
@@ -190,7 +192,7 @@ describe('waiting queue (integration)', () => {
       QUEUE_MAX_ACTIVE_USERS: String(limit),
       QUEUE_ADMIT_PER_SECOND: '1000',
     });
-    const users = await insertUsers(runners[0], 40);
+    const users = await storedUsers(runners[0], 40);
     const tokens = await join(runners[0], users);
     const queue = runners[0].get(QueueService);
 
@@ -222,14 +224,20 @@ describe('waiting queue (integration)', () => {
 
   it('should admit at most QUEUE_ADMIT_PER_SECOND per Redis second across instances', async () => {
     const runners = await boot(3, { QUEUE_MAX_ACTIVE_USERS: '1000', QUEUE_ADMIT_PER_SECOND: '3' });
-    const users = await insertUsers(runners[0], 30);
+    const users = await storedUsers(runners[0], 30);
     const tokens = await join(runners[0], users);
 
-    const started = Date.now();
-    while (Date.now() - started < 2500) {
-      await Promise.all(runners.flatMap((app) => [runAdmission(app), runAdmission(app)]));
-      await sleep(50);
-    }
+    // Runs on every instance until three Redis seconds' worth are in (each second admits 3).
+    await eventually(
+      async () => {
+        await Promise.all(runners.flatMap((app) => [runAdmission(app), runAdmission(app)]));
+        expect(
+          await redisOf(runners[0]).zcard(roomKeys(concertId).admitted),
+        ).toBeGreaterThanOrEqual(9);
+      },
+      20_000,
+      50,
+    );
 
     const log = await redisOf(runners[0]).zrange(roomKeys(concertId).admitted, 0, -1, 'WITHSCORES');
     const perSecond = new Map<number, number>();
@@ -251,15 +259,16 @@ describe('waiting queue (integration)', () => {
   });
 
   it('should drop WAITING entries that stopped polling and keep the ones that poll', async () => {
-    const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1', QUEUE_WAITING_IDLE_SECONDS: '1' });
-    const users = await insertUsers(app, 4);
+    const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1', QUEUE_WAITING_IDLE_SECONDS: '10' });
+    const users = await storedUsers(app, 4);
     const [holder] = await join(app, users.slice(0, 1));
     await runAdmission(app);
     const [a, b, c] = await join(app, users.slice(1));
 
-    await sleep(600);
+    // 6 s idle each, then b polls; 6 s more: a and c are 12 s idle, b only 6 s (limit 10 s).
+    await rewindQueueEntries(app, concertId, 'seen', [a, b, c], 6_000);
     expect((await status(app, b)).body.position).toBe(2);
-    await sleep(600);
+    await rewindQueueEntries(app, concertId, 'seen', [a, b, c], 6_000);
 
     // Past the idle limit an entry is gone for every reader, even before the job removes it.
     expect((await status(app, a)).status).toBe(401);
@@ -284,18 +293,19 @@ describe('waiting queue (integration)', () => {
   });
 
   it('should expire ACTIVE tokens after their TTL and give the slot to the next in line', async () => {
-    const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1', QUEUE_ACTIVE_TTL_SECONDS: '1' });
-    const users = await insertUsers(app, 2);
+    const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1', QUEUE_ACTIVE_TTL_SECONDS: '60' });
+    const users = await storedUsers(app, 2);
     const [first, second] = await join(app, users);
     await runAdmission(app);
     const admitted = await status(app, first);
     expect(admitted.body.status).toBe('ACTIVE');
     const until = Date.parse(admitted.body.activeUntil!);
     expect(until - Date.now()).toBeGreaterThan(0);
-    expect(until - Date.now()).toBeLessThanOrEqual(1100);
+    expect(until - Date.now()).toBeLessThanOrEqual(60_100);
     expect((await runAdmission(app)).admitted).toBe(0);
 
-    await sleep(1100);
+    // Two TTLs later for this token: its expiry is a minute in the past.
+    await rewindQueueEntries(app, concertId, 'active', [first], 120_000);
     // Expired for every reader at once, before the job has run.
     expect((await status(app, first)).status).toBe(401);
     expect(await runAdmission(app)).toEqual({ expired: 1, dropped: 0, admitted: 1, started: 0 });
@@ -307,7 +317,7 @@ describe('waiting queue (integration)', () => {
 
   it('should end a token at once on retireToken and remember its owner for a day', async () => {
     const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '1' });
-    const users = await insertUsers(app, 2);
+    const users = await storedUsers(app, 2);
     const [paid, next] = await join(app, users);
     await runAdmission(app);
     const queue = app.get(QueueService);
@@ -334,11 +344,11 @@ describe('waiting queue (integration)', () => {
   });
 
   it('should record the known owner when the TTL removed the token just before retireToken', async () => {
-    const [app] = await boot(1, { QUEUE_ACTIVE_TTL_SECONDS: '1' });
-    const [userId] = await insertUsers(app, 1);
+    const [app] = await boot(1, { QUEUE_ACTIVE_TTL_SECONDS: '60' });
+    const [userId] = await storedUsers(app, 1);
     const [token] = await join(app, [userId]);
     await runAdmission(app);
-    await sleep(1100);
+    await rewindQueueEntries(app, concertId, 'active', [token], 120_000);
     expect((await runAdmission(app)).expired).toBe(1);
 
     await app.get(QueueService).retireToken(token, userId);
@@ -349,7 +359,7 @@ describe('waiting queue (integration)', () => {
 
   it('should record the concert of each token and return it on issue, status and the guard pass', async () => {
     const [a, b] = await boot(2, { QUEUE_MAX_ACTIVE_USERS: '1' });
-    const users = await insertUsers(a, 2);
+    const users = await storedUsers(a, 2);
     const other = (await createConcert(a)).id;
 
     const first = await issue(a, users[0]);
@@ -377,10 +387,10 @@ describe('waiting queue (integration)', () => {
   });
 
   it('should clean up a dead token when its user joins the same room again before the job runs', async () => {
-    const [app] = await boot(1, { QUEUE_WAITING_IDLE_SECONDS: '1' });
-    const [userId] = await insertUsers(app, 1);
+    const [app] = await boot(1, { QUEUE_WAITING_IDLE_SECONDS: '60' });
+    const [userId] = await storedUsers(app, 1);
     const [dead] = await join(app, [userId]);
-    await sleep(1100);
+    await rewindQueueEntries(app, concertId, 'seen', [dead], 120_000);
 
     const rejoined = await issue(app, userId);
 
@@ -395,7 +405,7 @@ describe('waiting queue (integration)', () => {
 
   it('should estimate the wait from the admission rate actually achieved and hint polls', async () => {
     const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '4', QUEUE_ADMIT_PER_SECOND: '1000' });
-    const users = await insertUsers(app, 24);
+    const users = await storedUsers(app, 24);
     const tokens = await join(app, users);
     await runAdmission(app);
     // 4 admitted just now, every slot taken: the measured rate is 4/s (1 s minimum span).
@@ -414,7 +424,7 @@ describe('waiting queue (integration)', () => {
 
   it('should keep working after Redis forgets its scripts', async () => {
     const [app] = await boot(1);
-    const [userId] = await insertUsers(app, 1);
+    const [userId] = await storedUsers(app, 1);
     const [token] = await join(app, [userId]);
     await redisOf(app).script('FLUSH');
     expect((await status(app, token)).body).toMatchObject({ status: 'WAITING', position: 1 });
@@ -422,7 +432,7 @@ describe('waiting queue (integration)', () => {
 
   it('should count waiting and active users for the gauges and the business counters', async () => {
     const [app] = await boot(1, { QUEUE_MAX_ACTIVE_USERS: '2' });
-    const users = await insertUsers(app, 5);
+    const users = await storedUsers(app, 5);
     await join(app, users);
     await runAdmission(app);
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;

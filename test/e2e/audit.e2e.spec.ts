@@ -20,7 +20,7 @@ import { resetQueue } from '../support/queue';
  * then each violation is planted by corrupting rows directly, reported under its rule with its
  * count and offending id, and repaired before the next test, so every test starts clean.
  */
-describe('invariant audit (integration)', () => {
+describe('invariant audit (e2e)', () => {
   let app: NestFastifyApplication;
   let fans: Fan[];
   let schedule: CreatedSchedule;
@@ -207,13 +207,13 @@ describe('invariant audit (integration)', () => {
       'SELECT hold_expires_at AS hold FROM seats WHERE id = ?',
       [seatIds[2]],
     );
-    const lapse = (seconds: number) =>
+    const expireNow = (seconds: number) =>
       `UPDATE seats s JOIN reservations r ON r.id = s.reservation_id
           SET s.hold_expires_at = UTC_TIMESTAMP(3) - INTERVAL ${seconds} SECOND,
               r.expires_at = UTC_TIMESTAMP(3) - INTERVAL ${seconds} SECOND
         WHERE s.id = ${seatIds[2]}`;
     await planted(
-      [lapse(3)],
+      [expireNow(3)],
       [
         `UPDATE seats s JOIN reservations r ON r.id = s.reservation_id
             SET s.hold_expires_at = ?, r.expires_at = ? WHERE s.id = ${seatIds[2]}`.replace(
@@ -224,7 +224,7 @@ describe('invariant audit (integration)', () => {
       async () => {
         // Inside the grace the release job may simply not have run yet.
         await expectAuditOk(app);
-        await sql(app, lapse(11));
+        await sql(app, expireNow(11));
         await expectOnlyViolation('seat_held_past_hold_end', 1, [seatIds[2]]);
       },
     );

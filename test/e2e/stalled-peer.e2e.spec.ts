@@ -8,6 +8,7 @@ import { authHeader } from '../support/auth';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, Fan, fansWithActiveTokens, RACE_ENV } from '../support/booking';
 import { ChildApp } from '../support/child-app';
+import { eventually } from '../support/eventually';
 
 const ENV: Record<string, string> = {
   ...RACE_ENV,
@@ -61,7 +62,7 @@ async function send(
  * locked is answered 409 within about a second (the hold's 1 s lock wait, ADR 0013), and
  * plain reads never queue behind the holds that wait.
  */
-describe('a stalled peer (integration)', () => {
+describe('a stalled peer (e2e)', () => {
   // Around the apps' pools: the server's own view. Opened once the first app created the database.
   let direct: Connection | undefined;
   const connectDirect = async () =>
@@ -153,7 +154,8 @@ describe('a stalled peer (integration)', () => {
           if (cancelled.status === 200) peerCancelled.add(held.body.id);
         }
       });
-      await sleep(500);
+      // The peer is churning (it has answered) before it is stopped mid-flight.
+      await eventually(() => Promise.resolve(expect(peerAnswers.length).toBeGreaterThan(0)));
 
       // Stop it at a moment when it has at least one seat row locked by a hold in flight.
       let contested: number[] = [];
@@ -274,6 +276,7 @@ describe('a stalled peer (integration)', () => {
             body: { scheduleId: schedule.id, seatId: seat },
           }),
         );
+        // Lets the holds take their connections and queue behind the lock before the read.
         await sleep(200);
         const started = performance.now();
         const read = await call(

@@ -1,4 +1,4 @@
-import { TransactionHost } from '../../../common/database/transaction';
+import { SqlRunner, TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
 import { DomainError } from '../../../common/errors/domain-error';
@@ -30,7 +30,7 @@ interface ItemRow {
 }
 
 @Injectable()
-export class PaymentTypeOrmRepository extends PaymentRepository {
+export class PaymentSqlRepository extends PaymentRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -70,19 +70,19 @@ export class PaymentTypeOrmRepository extends PaymentRepository {
   }
 
   async findByUserNewestFirst(userId: string, limit: number): Promise<Payment[]> {
-    const payments = await this.query<PaymentRow[]>(
+    const payments = await this.txHost.readsUpToDate.query<PaymentRow[]>(
       `SELECT ${COLUMNS} FROM payments WHERE user_id = ? ORDER BY id DESC LIMIT ?`,
       [userId, limit],
     );
-    return this.withItems(payments);
+    return this.withItems(payments, this.txHost.readsUpToDate);
   }
 
   async findOwned(id: number, userId: string): Promise<Payment | null> {
-    const rows = await this.query<PaymentRow[]>(
+    const rows = await this.txHost.readsUpToDate.query<PaymentRow[]>(
       `SELECT ${COLUMNS} FROM payments WHERE id = ? AND user_id = ?`,
       [id, userId],
     );
-    const [payment] = await this.withItems(rows);
+    const [payment] = await this.withItems(rows, this.txHost.readsUpToDate);
     return payment ?? null;
   }
 
@@ -108,10 +108,13 @@ export class PaymentTypeOrmRepository extends PaymentRepository {
     return affectedRows;
   }
 
-  private async withItems(payments: readonly PaymentRow[]): Promise<Payment[]> {
+  private async withItems(
+    payments: readonly PaymentRow[],
+    reads: SqlRunner = this.txHost.tx,
+  ): Promise<Payment[]> {
     if (payments.length === 0) return [];
     // Receipt lines never change after the payment, so a plain read is exact even under a lock.
-    const items = await this.query<ItemRow[]>(
+    const items = await reads.query<ItemRow[]>(
       `SELECT payment_id, reservation_id, concert_id, concert_title, schedule_id, starts_at,
               seat_id, seat_number, price
          FROM payment_items WHERE payment_id IN (?) ORDER BY payment_id, reservation_id`,

@@ -53,7 +53,7 @@ function expectDeliveredInCommitOrder(consumer: EventConsumer, rows: OutboxRow[]
   }
 }
 
-describe('outbox relay to RabbitMQ (integration)', () => {
+describe('outbox relay to RabbitMQ (e2e)', () => {
   const apps: NestFastifyApplication[] = [];
   const consumers: EventConsumer[] = [];
 

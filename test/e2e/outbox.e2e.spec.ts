@@ -26,7 +26,7 @@ async function added(app: NestFastifyApplication, change: () => Promise<unknown>
  * back writes none. Checked on the outbox rows themselves (no relay here: outbox-relay.spec.ts
  * covers publishing).
  */
-describe('transactional outbox (integration)', () => {
+describe('transactional outbox (e2e)', () => {
   let app: NestFastifyApplication;
   let fans: Fan[];
   let concertId: number;
@@ -56,7 +56,7 @@ describe('transactional outbox (integration)', () => {
   }
 
   /** Moves a hold's end (and its seat's) into the past, as if its time had run out. */
-  async function lapse(reservationId: number) {
+  async function expireNow(reservationId: number) {
     await sql(
       app,
       `UPDATE reservations r JOIN seats s ON s.id = r.seat_id
@@ -98,25 +98,25 @@ describe('transactional outbox (integration)', () => {
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', userId: who.userId });
   });
 
-  it('should write one reservation.expired per lapsed hold when release jobs race', async () => {
+  it('should write one reservation.expired per expired hold when release jobs race', async () => {
     const { id: scheduleId, seats } = await schedule(6);
     const holds = [];
     for (const seat of seats) {
       const held = await hold(fan(), scheduleId, seat.id);
       expect(held.status).toBe(201);
       holds.push(held.body as { id: number });
-      await lapse(held.body.id);
+      await expireNow(held.body.id);
     }
     const job = app.get(ReservationFacade);
 
     const runs = await Promise.all([
-      job.releaseLapsedHolds(),
-      job.releaseLapsedHolds(),
-      job.releaseLapsedHolds(),
+      job.releaseExpiredHolds(),
+      job.releaseExpiredHolds(),
+      job.releaseExpiredHolds(),
     ]);
-    // Each lapsed hold expired by exactly one of the racing runs (no other hold had lapsed).
+    // Each expired hold was released by exactly one of the racing runs (no other hold had expired).
     expect(runs.reduce((sum, expired) => sum + expired, 0)).toBe(holds.length);
-    await job.releaseLapsedHolds();
+    await job.releaseExpiredHolds();
 
     for (const held of holds) {
       const events = await eventsOf(app, `reservation/${held.id}`);
@@ -128,10 +128,10 @@ describe('transactional outbox (integration)', () => {
     }
   });
 
-  it('should write the displaced hold’s reservation.expired with the new hold’s event when a lapsed seat is taken again', async () => {
+  it('should write the displaced hold’s reservation.expired with the new hold’s event when an expired seat is taken again', async () => {
     const { id: scheduleId, seats } = await schedule();
     const first = await hold(fan(), scheduleId, seats[0].id);
-    await lapse(first.body.id);
+    await expireNow(first.body.id);
 
     const second = await hold(fan(), scheduleId, seats[0].id);
     expect(second.status).toBe(201);
@@ -144,7 +144,7 @@ describe('transactional outbox (integration)', () => {
       { type: 'reservation.held', data: second.body },
     ]);
     // The job finds nothing left to expire, so no second expired event.
-    await app.get(ReservationFacade).releaseLapsedHolds();
+    await app.get(ReservationFacade).releaseExpiredHolds();
     expect(await outboxRows(app, `reservation/${first.body.id}`)).toHaveLength(2);
   });
 

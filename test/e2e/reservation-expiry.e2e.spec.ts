@@ -1,11 +1,18 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
 import { ReservationScheduler } from '../../src/modules/reservation/presentation/reservation.scheduler';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
-import { call, Fan, fansWithActiveTokens, startCluster, tally } from '../support/booking';
+import { expectProblem } from '../support/assertions';
+import {
+  call,
+  Fan,
+  fansWithActiveTokens,
+  expireHoldsNow,
+  startCluster,
+  tally,
+} from '../support/booking';
 import { resetQueue } from '../support/queue';
 import { eventually } from '../support/eventually';
 
@@ -39,7 +46,7 @@ async function seatStatus(
 }
 
 /** The scheduled release job as production runs it: every second, on every instance. */
-describe('hold expiry with the scheduled job running (integration)', () => {
+describe('hold expiry with the scheduled job running (e2e)', () => {
   let apps: NestFastifyApplication[];
   let fans: Fan[];
   /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
@@ -98,15 +105,16 @@ describe('hold expiry with the scheduled job running (integration)', () => {
 });
 
 /** Holds running out with the job driven by hand: readers, re-holding, concurrent runners. */
-describe('hold expiry and the release job run by hand (integration)', () => {
+describe('hold expiry and the release job run by hand (e2e)', () => {
   let apps: NestFastifyApplication[];
   let fans: Fan[];
   /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
   let concertId: number;
 
   beforeAll(async () => {
-    // Three instances with 2 s holds and JOBS_ENABLED=false: the tests run the job themselves.
-    apps = await startCluster(3, { RESERVATION_HOLD_SECONDS: '2' });
+    // Three instances with JOBS_ENABLED=false: the tests run the job themselves, and end holds
+    // by moving their expiry into the past (expireHoldsNow) instead of waiting for it.
+    apps = await startCluster(3);
     await resetQueue(apps[0]);
     concertId = (await createConcert(apps[0])).id;
     fans = await fansWithActiveTokens(apps[0], 400, concertId);
@@ -127,9 +135,9 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     const held = await hold(apps[0], first, schedule.id, seat.id);
     expect(held.status).toBe(201);
     const tooEarly = await hold(apps[1], second, schedule.id, seat.id);
-    expect([tooEarly.status, tooEarly.body.code]).toEqual([409, 'SEAT_UNAVAILABLE']);
+    expectProblem(tooEarly, 409, 'SEAT_UNAVAILABLE');
 
-    await sleep(Date.parse(held.body.expiresAt) - Date.now() + 50);
+    await expireHoldsNow(apps[0], [held.body.id]);
     expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
     const read = await call(apps[1], 'GET', `/reservations/${held.body.id}`, {
       user: first.userId,
@@ -140,7 +148,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
       user: first.userId,
       token: first.token,
     });
-    expect([cancel.status, cancel.body.code]).toEqual([409, 'RESERVATION_NOT_HELD']);
+    expectProblem(cancel, 409, 'RESERVATION_NOT_HELD');
 
     // The stored row still says HELD (no job ran); the new hold retires it in its transaction.
     const taken = await hold(apps[2], second, schedule.id, seat.id);
@@ -168,7 +176,7 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     const before = await Promise.all(
       apps.map((app) => metric(app, 'reservation_expirations_total')),
     );
-    await sleep(Math.max(...replies.map((r) => Date.parse(r.body.expiresAt))) - Date.now() + 50);
+    await expireHoldsNow(apps[0], ids);
     // Earlier tests in this worker's database may have left run-out holds too; all are due.
     const [{ due }] = await sql<{ due: number }[]>(
       apps[0],
@@ -179,8 +187,8 @@ describe('hold expiry and the release job run by hand (integration)', () => {
     // Two runners per instance (the facade directly, past the scheduler's in-process guard).
     const runs = await Promise.all(
       apps.flatMap((app) => [
-        app.get(ReservationFacade).releaseLapsedHolds(),
-        app.get(ReservationFacade).releaseLapsedHolds(),
+        app.get(ReservationFacade).releaseExpiredHolds(),
+        app.get(ReservationFacade).releaseExpiredHolds(),
       ]),
     );
 

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { isDuplicateKeyError } from '../../../common/database/sql';
 import { TransactionHost } from '../../../common/database/transaction';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { User } from '../domain/user';
+import { emailTaken } from '../domain/user.errors';
 import { Credentials, UserRepository } from '../domain/user.repository';
 
 interface UserRow {
@@ -14,7 +13,7 @@ interface UserRow {
 }
 
 @Injectable()
-export class UserTypeOrmRepository extends UserRepository {
+export class UserSqlRepository extends UserRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -36,7 +35,7 @@ export class UserTypeOrmRepository extends UserRepository {
     } catch (error) {
       // The only unique key a new row can hit besides its fresh UUID is the email key.
       if (isDuplicateKeyError(error)) {
-        throw new DomainError(ErrorCode.EMAIL_TAKEN, 'An account with this email already exists.');
+        throw emailTaken();
       }
       throw error;
     }

@@ -1,9 +1,11 @@
 import { TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
-import { asWriteResult, DB_NOW } from '../../../common/database/sql';
+import { asWriteResult } from '../../../common/database/sql';
 import { Concert, NewConcert, ScheduleSummary, SeatStatus, SeatView } from '../domain/concert';
 import { ConcertRepository } from '../domain/concert.repository';
 import { SchedulePlan } from '../domain/schedule-plan';
+import { bookingOpen } from './schedule.sql';
+import { seatIsFree, seatStatusAt } from './seat.sql';
 
 interface ConcertRow {
   id: number;
@@ -29,17 +31,12 @@ interface SeatRow {
   status: SeatStatus;
 }
 
-// An expired hold is AVAILABLE to readers at once; the release job only tidies the row later.
-const EFFECTIVE_SEAT_STATUS = `CASE WHEN s.status = 'HELD' AND s.hold_expires_at <= ${DB_NOW}
-  THEN 'AVAILABLE' ELSE s.status END`;
-
 const SCHEDULE_COLUMNS = `cs.id, cs.concert_id, cs.starts_at, cs.booking_opens_at, cs.booking_closes_at,
   cs.total_seats,
-  (SELECT COUNT(*) FROM seats s WHERE s.schedule_id = cs.id
-     AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= ${DB_NOW}))) AS available_seats`;
+  (SELECT COUNT(*) FROM seats s WHERE s.schedule_id = cs.id AND ${seatIsFree('s')}) AS available_seats`;
 
 @Injectable()
-export class ConcertTypeOrmRepository extends ConcertRepository {
+export class ConcertSqlRepository extends ConcertRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
@@ -49,7 +46,7 @@ export class ConcertTypeOrmRepository extends ConcertRepository {
   }
 
   async listConcerts(): Promise<Concert[]> {
-    const rows = await this.query<ConcertRow[]>(
+    const rows = await this.txHost.readsMayLag.query<ConcertRow[]>(
       'SELECT id, title, performer, created_at FROM concerts ORDER BY id',
     );
     return rows.map(toConcert);
@@ -64,9 +61,9 @@ export class ConcertTypeOrmRepository extends ConcertRepository {
   }
 
   async listSchedulesOpenNow(concertId: number): Promise<ScheduleSummary[]> {
-    const rows = await this.query<ScheduleRow[]>(
+    const rows = await this.txHost.readsMayLag.query<ScheduleRow[]>(
       `SELECT ${SCHEDULE_COLUMNS} FROM concert_schedules cs
-        WHERE cs.concert_id = ? AND cs.booking_opens_at <= ${DB_NOW} AND cs.booking_closes_at > ${DB_NOW}
+        WHERE cs.concert_id = ? AND ${bookingOpen('cs')}
         ORDER BY cs.starts_at, cs.id`,
       [concertId],
     );
@@ -83,8 +80,8 @@ export class ConcertTypeOrmRepository extends ConcertRepository {
   }
 
   async listSeats(scheduleId: number): Promise<SeatView[]> {
-    const rows = await this.query<SeatRow[]>(
-      `SELECT s.id, s.number, s.price, ${EFFECTIVE_SEAT_STATUS} AS status
+    const rows = await this.txHost.readsMayLag.query<SeatRow[]>(
+      `SELECT s.id, s.number, s.price, ${seatStatusAt('s')} AS status
          FROM seats s WHERE s.schedule_id = ? ORDER BY s.number`,
       [scheduleId],
     );

@@ -3,18 +3,18 @@ import { createConnection } from 'mysql2/promise';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { databaseConfig, DatabaseConfig } from '../common/config/configuration';
-import { dataSourceOptions } from '../common/database/data-source-options';
-import { TransactionHost } from '../common/database/transaction';
-import { AuditReport, PublishedAudit } from '../modules/audit/domain/audit-report';
-import { AuditResultStore } from '../modules/audit/domain/audit-result.store';
-import { AUDIT_RULES, AuditRule, RuleFinding } from '../modules/audit/domain/audit-rule';
-import { RuleQueryLimits } from '../modules/audit/domain/invariant-audit.repository';
-import { InvariantAuditService } from '../modules/audit/domain/invariant-audit.service';
+import { databaseConfig, DatabaseConfig } from '../../src/common/config/configuration';
+import { dataSourceOptions } from '../../src/common/database/data-source-options';
+import { TransactionHost } from '../../src/common/database/transaction';
+import { AuditReport, PublishedAudit } from '../../src/modules/audit/domain/audit-report';
+import { AuditResultStore } from '../../src/modules/audit/domain/audit-result.store';
+import { AUDIT_RULES, AuditRule, RuleFinding } from '../../src/modules/audit/domain/audit-rule';
+import { RuleQueryLimits } from '../../src/modules/audit/domain/invariant-audit.repository';
+import { InvariantAuditService } from '../../src/modules/audit/domain/invariant-audit.service';
 import {
   auditStatement,
   InvariantAuditSqlRepository,
-} from '../modules/audit/infrastructure/invariant-audit.sql-repository';
+} from '../../src/modules/audit/infrastructure/invariant-audit.sql-repository';
 import { scaleSizes, seedIfNeeded } from './index-at-scale';
 
 /**
@@ -25,7 +25,7 @@ import { scaleSizes, seedIfNeeded } from './index-at-scale';
  * writes took while it read (they must not wait for it). Prints a Markdown section for
  * docs/benchmarks.md.
  *
- *   node dist/scripts/audit-at-scale.js [--db concert_scale] [--users 100000]
+ *   npm run bench:audit -- [--db concert_scale] [--users 100000]
  *     [--reservations 1000000] [--reseed] [--runs 5] [--time-limit-ms 30000]
  */
 
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     );
     lines.push(
       `Measured on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} with ` +
-        `\`node dist/scripts/audit-at-scale.js --runs ${runs}\` against ${version} ` +
+        `\`npm run bench:audit -- --runs ${runs}\` against ${version} ` +
         `(buffer pool ${Math.round(Number(pool) / 2 ** 20)} MiB) on ` +
         `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'} (${os.cpus().length} cores), ` +
         `database \`${config.name}\`: ${Object.entries(seed.counts)
