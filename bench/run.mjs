@@ -23,6 +23,12 @@ import { summaryLines as authSummaryLines } from './auth.mjs';
 import { summaryLines as eventsSummaryLines } from './events.mjs';
 import { summaryLines as sseSummaryLines } from './sse.mjs';
 import {
+  P99_FACTOR,
+  PATHS as PHYSICAL_PATHS,
+  run as runPhysical,
+  summaryTable as physicalTable,
+} from './physical.mjs';
+import {
   APP_ROOT,
   BENCH_DB_NAME,
   closeBenchDb,
@@ -77,12 +83,19 @@ const { values: args } = parseArgs({
     'keep-db': { type: 'boolean', default: false },
     // Re-judge and re-render docs/benchmarks.md and the chart from latest.json, without measuring.
     'render-only': { type: 'boolean', default: false },
+    // The physical baselines (bench/physical.mjs): alternating pairs per path, and each load's
+    // length in seconds (the issue, hold and payment loads are a fixed number of requests).
+    'physical-pairs': { type: 'string', default: '5' },
+    'physical-duration': { type: 'string', default: '5' },
+    'no-physical': { type: 'boolean', default: false },
   },
 });
 const instances = Number(args.instances);
 if (![1, 3].includes(instances)) throw new Error('--instances must be 1 or 3');
 const duration = Number(args.duration);
 const only = args.only ? args.only.split(',') : SCENARIOS;
+// `--only physical` (alone or with scenarios) runs the physical comparison; no --only runs it too.
+const withPhysical = !args['no-physical'] && (!args.only || only.includes('physical'));
 
 // Servers on CPU 0, this process (the load generator) on CPU 1, when the machine allows it.
 const pinned = hasTaskset() && os.cpus().length >= 2;
@@ -320,6 +333,17 @@ function judgeTargets(rows, comparison) {
   const all5xx = rows.reduce((sum, row) => sum + fiveXx(row), 0);
   add('5xx outside the overload run', '0', all5xx, all5xx === 0);
   return verdicts;
+}
+
+/** Issue 17: req/s ratio at its target, p99 at most P99_FACTOR × the baseline's, no 5xx. */
+function physicalTargets(physical) {
+  if (!physical) return [];
+  return physical.summaries.map((x) => ({
+    name: `${x.name} ÷ physical baseline (req/s; p99; 5xx; non-2xx)`,
+    target: `≥ ${x.target}; ≤ ${P99_FACTOR}×; 0; 0`,
+    actual: `${x.ratio} (${x.ratioMin}–${x.ratioMax}); ${x.p99Ratio}×; ${x.service5xx}; ${x.nonSuccess}`,
+    pass: x.met,
+  }));
 }
 
 function overloadTargets(overload, where = 'through nginx') {
@@ -560,6 +584,24 @@ function resultsMarkdown(results) {
       '',
     );
   }
+  if (results.physical) {
+    const ph = results.physical;
+    parts.push(
+      `Service ÷ physical baseline (bench/physical.mjs: bare Fastify + ioredis + mysql2 doing only ` +
+        `what the contract demands on the path, same Redis keys and tables, same CPU, TCP, pool ` +
+        `20; ${ph.pairs} alternating pairs per path, the order flipping each pair; ` +
+        `${ph.durationSeconds} s poll loads, fixed-size issue/hold/payment loads; ratio = median ` +
+        `of the per-pair ratios, min–max in brackets). API CPU µs/request = the server ` +
+        `process's CPU over its rate; CPU ratio = baseline µs ÷ service µs, the same ratio in CPU ` +
+        `terms, steadier than req/s when other work shares the box. Load generator CPU (median, service loads) per path: ` +
+        ph.summaries.map((x) => `${x.name} ${x.generatorCpu}%`).join(', ') +
+        ` (at ≥ 90% the generator, not the server, bounds req/s and the µs ratio is the better ` +
+        `measure).`,
+      '',
+      physicalTable(ph.summaries),
+      '',
+    );
+  }
   const overloadText = (o) =>
     `status poll, ${o.connections} connections back to back, ${o.via ?? 'straight to the instance'}, ` +
     `against one instance that serves ${o.capacityRps} req/s at 50: answered ${o.answeredRps} ` +
@@ -670,6 +712,7 @@ async function main() {
   if (!args['keep-db']) await dropBenchDatabase();
   const machine = await machineInfo();
   const { comparison, overload } = await runPollComparison(rows);
+  const physical = withPhysical ? await runPhysicalComparison() : undefined;
   await runScenarios(rows);
 
   const results = {
@@ -693,6 +736,7 @@ async function main() {
       : undefined,
     events: summaries.events,
     sse: summaries.sse,
+    physical,
     targets: judgeTargets(
       rows.filter((r) => r.scenario !== 'baseline'),
       comparison,
@@ -702,6 +746,7 @@ async function main() {
   // Both are judged: the paced accept path (docs/operations.md, "Overload behaviour") must keep an
   // exposed instance answering too, not only one behind nginx's max_conns.
   results.targets.push(
+    ...physicalTargets(results.physical),
     ...overloadTargets(
       results.overload,
       results.overloadDirect ? 'through nginx' : 'straight to the instance',
@@ -743,8 +788,45 @@ async function main() {
     console.log('\nEvent streams:');
     for (const line of sseSummaryLines(results.sse)) console.log(line);
   }
+  if (physical) console.log(`\nservice ÷ physical baseline:\n${physicalTable(physical.summaries)}`);
   for (const note of notes) console.log(`note: ${note}`);
   if (!args['no-docs']) await updateDocs(results);
+}
+
+/** Service ÷ physical baseline per hot path (issue 17), on one instance whatever --instances. */
+async function runPhysicalComparison() {
+  const pairs = Number(args['physical-pairs']);
+  const seconds = Number(args['physical-duration']);
+  log(`physical baselines: ${pairs} alternating pairs per path`);
+  try {
+    const measured = await runPhysical({
+      pairs,
+      duration: seconds,
+      paths: PHYSICAL_PATHS,
+      cpu: SERVER_CPU,
+      prefix: prefixFor('physical'),
+    });
+    return {
+      pairs,
+      durationSeconds: seconds,
+      summaries: measured.summaries,
+      rows: measured.rows.map(({ path, pair, side, name, rps, p50, p99, statuses, cpu }) => ({
+        path,
+        pair,
+        side,
+        name,
+        rps,
+        p50,
+        p99,
+        statuses,
+        cpu,
+      })),
+    };
+  } catch (error) {
+    notes.push(`physical baselines failed: ${error instanceof Error ? error.message : error}`);
+    log(`physical baselines failed: ${error instanceof Error ? error.stack : error}`);
+    return undefined;
+  }
 }
 
 async function renderOnly() {
@@ -754,6 +836,7 @@ async function renderOnly() {
       results.rows.filter((r) => r.scenario !== 'baseline'),
       results.baseline,
     ),
+    ...physicalTargets(results.physical),
     ...overloadTargets(
       results.overload,
       results.overloadDirect ? 'through nginx' : 'straight to the instance',

@@ -3,7 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { OverloadConfig } from '../config/configuration';
-import { ERROR_SPECS, ErrorCode, problemType } from '../errors/error-codes';
+import { ErrorCode } from '../errors/error-codes';
+import { forRequest, problem } from '../errors/problem-details';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem-details.filter';
 import { MetricsService, OverloadReason } from '../metrics/metrics.service';
 import { queueWaitMs } from './request-pacing';
@@ -142,20 +143,12 @@ export function installOverloadProtection(
       lastLog = now;
       shedSinceLog = 0;
     }
-    const spec = ERROR_SPECS.SERVICE_UNAVAILABLE;
+    const body = forRequest(problem(ErrorCode.SERVICE_UNAVAILABLE, DETAILS[reason]), request);
     void reply
-      .status(spec.status)
+      .status(body.status)
       .header('Retry-After', String(config.retryAfterSeconds))
       .header('Content-Type', PROBLEM_CONTENT_TYPE)
-      .send({
-        type: problemType(ErrorCode.SERVICE_UNAVAILABLE),
-        title: spec.title,
-        status: spec.status,
-        detail: DETAILS[reason],
-        code: ErrorCode.SERVICE_UNAVAILABLE,
-        instance: request.url.split('?')[0],
-        requestId: String(request.id),
-      });
+      .send(body);
   };
 
   fastify.addHook('onRequest', (request, reply, done) => {

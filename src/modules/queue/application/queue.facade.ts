@@ -7,11 +7,19 @@ import { RoomSignals } from '../domain/room-signals';
 import { RoomSettings, RoomStats, StoredRoomSettings } from '../domain/waiting-room';
 import { WaitingRoomService } from '../domain/waiting-room.service';
 
+/** Concerts this instance has seen exist (bounded; cleared whole when full, then relearnt). */
+const KNOWN_CONCERTS_MAX = 10_000;
+
 @Injectable()
 export class QueueFacade implements OnModuleInit {
   private readonly logger = new Logger(QueueFacade.name);
   /** Rooms this instance last saw with someone in them (to drop their metric series after). */
   private lastTicks = new Map<number, RoomTick>();
+  /**
+   * Concerts are never deleted, so one that existed still does: a newcomer to a known concert
+   * skips the MySQL check (a third of a newcomer's round trips, and its p99 in an on-sale).
+   */
+  private readonly knownConcerts = new Set<number>();
 
   constructor(
     private readonly queue: QueueService,
@@ -38,15 +46,20 @@ export class QueueFacade implements OnModuleInit {
    * The caller is proven by the bearer token. A returning user gets their live token of that
    * room back from Redis alone (no MySQL), keeping their place; only a newcomer costs the
    * concert check (batched with the other newcomers of the moment) before joining the end of
-   * the line.
+   * the line. For a concert this instance knows exists, the join itself hands a live token back
+   * (created: false), so a newcomer of an on-sale skips the look-only round trip.
    */
   async issueToken(
     userId: string,
     concertId: number,
   ): Promise<{ ticket: QueueTicket; created: boolean }> {
-    const live = await this.queue.findLiveTicket(userId, concertId);
-    if (live) return { ticket: live, created: false };
-    await this.concerts.assertConcertExists(concertId);
+    if (!this.knownConcerts.has(concertId)) {
+      const live = await this.queue.findLiveTicket(userId, concertId);
+      if (live) return { ticket: live, created: false };
+      await this.concerts.assertConcertExists(concertId);
+      if (this.knownConcerts.size >= KNOWN_CONCERTS_MAX) this.knownConcerts.clear();
+      this.knownConcerts.add(concertId);
+    }
     const issued = await this.queue.join(userId, concertId);
     if (issued.created) this.metrics.increment('queue_tokens_issued_total');
     return issued;
