@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { OutboxPurgeScheduler } from '../../src/common/outbox/outbox-purge.scheduler';
-import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
+import { releaseExpiredHolds } from '../support/jobs';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql, startApp } from '../support/app';
 import { call, charge, Fan, fansWithActiveTokens, RACE_ENV } from '../support/booking';
@@ -107,16 +107,14 @@ describe('transactional outbox (e2e)', () => {
       holds.push(held.body as { id: number });
       await expireNow(held.body.id);
     }
-    const job = app.get(ReservationFacade);
-
     const runs = await Promise.all([
-      job.releaseExpiredHolds(),
-      job.releaseExpiredHolds(),
-      job.releaseExpiredHolds(),
+      releaseExpiredHolds(app),
+      releaseExpiredHolds(app),
+      releaseExpiredHolds(app),
     ]);
     // Each expired hold was released by exactly one of the racing runs (no other hold had expired).
     expect(runs.reduce((sum, expired) => sum + expired, 0)).toBe(holds.length);
-    await job.releaseExpiredHolds();
+    await releaseExpiredHolds(app);
 
     for (const held of holds) {
       const events = await eventsOf(app, `reservation/${held.id}`);
@@ -144,7 +142,7 @@ describe('transactional outbox (e2e)', () => {
       { type: 'reservation.held', data: second.body },
     ]);
     // The job finds nothing left to expire, so no second expired event.
-    await app.get(ReservationFacade).releaseExpiredHolds();
+    await releaseExpiredHolds(app);
     expect(await outboxRows(app, `reservation/${first.body.id}`)).toHaveLength(2);
   });
 

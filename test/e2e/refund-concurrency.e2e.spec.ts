@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
+import { releaseExpiredHolds } from '../support/jobs';
 import { createConcert, createSchedule, CreatedSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
@@ -240,8 +240,8 @@ describe('refunds across instances', () => {
         () => refundDone,
       ),
       hold(round + 2, buyer, schedule.id, spareSeats[round]),
-      ...apps.map((app) => app.get(ReservationFacade).releaseExpiredHolds()),
-      sleep(5).then(() => apps[round % INSTANCES].get(ReservationFacade).releaseExpiredHolds()),
+      ...apps.map((app) => releaseExpiredHolds(app)),
+      sleep(5).then(() => releaseExpiredHolds(apps[round % INSTANCES])),
     ]);
     // A deadlock would be a rejected job run or a 503 answer, never silently absorbed.
     expect(settled.filter((result) => result.status === 'rejected')).toEqual([]);

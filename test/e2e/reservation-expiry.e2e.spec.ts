@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ReservationFacade } from '../../src/modules/reservation/application/reservation.facade';
+import { releaseExpiredHolds } from '../support/jobs';
 import { ReservationScheduler } from '../../src/modules/reservation/presentation/reservation.scheduler';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
@@ -186,10 +186,7 @@ describe('hold expiry and the release job run by hand (e2e)', () => {
 
     // Two runners per instance (the facade directly, past the scheduler's in-process guard).
     const runs = await Promise.all(
-      apps.flatMap((app) => [
-        app.get(ReservationFacade).releaseExpiredHolds(),
-        app.get(ReservationFacade).releaseExpiredHolds(),
-      ]),
+      apps.flatMap((app) => [releaseExpiredHolds(app), releaseExpiredHolds(app)]),
     );
 
     expect(runs.reduce((sum, n) => sum + n, 0)).toBe(Number(due));

@@ -9,7 +9,7 @@ import { WaitingRoomRepository } from './domain/waiting-room.repository';
 import { WaitingRoomService } from './domain/waiting-room.service';
 import { QueueRedisRepository } from './infrastructure/queue.redis-repository';
 import { RedisRoomSignals } from './infrastructure/room-signals.redis';
-import { WaitingRoomMysqlRepository } from './infrastructure/waiting-room.mysql-repository';
+import { WaitingRoomSqlRepository } from './infrastructure/waiting-room.sql-repository';
 import { AdminWaitingRoomController } from './presentation/admin-waiting-room.controller';
 import { QueueEventsController } from './presentation/queue-events.controller';
 import { QueueController } from './presentation/queue.controller';
@@ -31,7 +31,7 @@ import { QueueScheduler } from './presentation/queue.scheduler';
     WaitingRoomService,
     QueueScheduler,
     { provide: QueueRepository, useClass: QueueRedisRepository },
-    { provide: WaitingRoomRepository, useClass: WaitingRoomMysqlRepository },
+    { provide: WaitingRoomRepository, useClass: WaitingRoomSqlRepository },
     { provide: RoomSignals, useClass: RedisRoomSignals },
   ],
   // The payment and reservation facades and the catalogue call it too.

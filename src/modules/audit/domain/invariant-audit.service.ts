@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { auditIncomplete } from './audit.errors';
 import { AuditReport, PublishedAudit } from './audit-report';
 import { AuditResultStore } from './audit-result.store';
 import { AUDIT_EXAMPLES_PER_RULE, AUDIT_RULES, AuditRule, RuleFinding } from './audit-rule';
@@ -11,9 +10,6 @@ import { AuditTimeLimitError, InvariantAuditRepository } from './invariant-audit
  * rule is reported unchecked without asking the database at all.
  */
 const MIN_STATEMENT_MS = 50;
-
-/** Retry-After of the 503 for an audit cut off by its time limit: a later try may be quieter. */
-const RETRY_INCOMPLETE_AFTER_SECONDS = 30;
 
 /** The invariant audit: runs every rule, judges the whole, and shares the periodic result. */
 @Injectable()
@@ -55,19 +51,10 @@ export class InvariantAuditService {
     return new AuditReport(now, findings, unchecked, Math.round(performance.now() - started));
   }
 
-  /**
-   * An answer that leaves rules unchecked would read as "fine" for those rules, so the caller
-   * gets a 503 naming them instead of a partial 200.
-   */
+  /** The report if every rule was checked; otherwise a 503 naming the unchecked ones. */
   requireComplete(report: AuditReport, timeLimitMs: number): AuditReport {
     if (report.complete) return report;
-    throw new DomainError(
-      ErrorCode.SERVICE_UNAVAILABLE,
-      `The audit did not finish within its time limit (AUDIT_TIME_LIMIT_MS=${timeLimitMs}); ` +
-        `unchecked: ${report.unchecked.join(', ')}.`,
-      undefined,
-      RETRY_INCOMPLETE_AFTER_SECONDS,
-    );
+    throw auditIncomplete(timeLimitMs, report.unchecked);
   }
 
   claimPeriod(intervalSeconds: number): Promise<boolean> {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { AccessTokenCodec, InvalidAccessToken } from './access-token';
 import { AccountDirectory } from './account-directory';
+import { accessTokenInvalid } from './auth.errors';
 
 /** The caller a request acts for, proven by its bearer token. */
 export interface AuthenticatedUser {
@@ -26,23 +25,20 @@ export class AuthenticationService {
       typeof authorization === 'string' && authorization.length <= MAX_TOKEN_LENGTH
         ? BEARER.exec(authorization)
         : null;
-    if (!match) throw tokenInvalid('Send an access token as `Authorization: Bearer <token>`.');
+    if (!match)
+      throw accessTokenInvalid('Send an access token as `Authorization: Bearer <token>`.');
     let verified;
     try {
       verified = await this.tokens.verify(match[1]);
     } catch (error) {
-      if (error instanceof InvalidAccessToken) throw tokenInvalid();
+      if (error instanceof InvalidAccessToken) throw accessTokenInvalid();
       throw error;
     }
     if (verified.kind === 'external') {
       return { id: await this.accounts.resolveExternal(verified.identity) };
     }
     // A validly signed token of a user that does not exist is as good as no token.
-    if (!(await this.accounts.userExists(verified.userId))) throw tokenInvalid();
+    if (!(await this.accounts.userExists(verified.userId))) throw accessTokenInvalid();
     return { id: verified.userId };
   }
-}
-
-function tokenInvalid(detail = 'The access token is invalid or expired.'): DomainError {
-  return new DomainError(ErrorCode.AUTH_TOKEN_INVALID, detail);
 }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { BatchedLoader } from '../../../common/batching/batched-loader';
 import { Concert, NewConcert, ScheduleSummary, SeatView } from './concert';
+import { concertNotFound, scheduleNotFound } from './concert.errors';
 import { ConcertRepository } from './concert.repository';
 import { SchedulePlan, SchedulePlanInput } from './schedule-plan';
 
@@ -53,10 +52,7 @@ export class ConcertService {
   /** 404 SCHEDULE_NOT_FOUND unless the schedule exists and belongs to the concert. */
   async assertScheduleOf(concertId: number, scheduleId: number): Promise<void> {
     if ((await this.concertOfSchedule(scheduleId)) !== concertId) {
-      throw new DomainError(
-        ErrorCode.SCHEDULE_NOT_FOUND,
-        `Concert ${concertId} has no schedule ${scheduleId}.`,
-      );
+      throw scheduleNotFound(concertId, scheduleId);
     }
   }
 
@@ -77,7 +73,7 @@ export class ConcertService {
   /** 404 CONCERT_NOT_FOUND unless the concert exists; concerts arriving together share a query. */
   async assertConcertExists(concertId: number): Promise<void> {
     if (!(await this.existingConcerts.load(concertId))) {
-      throw new DomainError(ErrorCode.CONCERT_NOT_FOUND, `Concert ${concertId} does not exist.`);
+      throw concertNotFound(concertId);
     }
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { isBookingOpenAt } from './concert';
+import { bookingClosed, seatNotFound, seatUnavailable } from './concert.errors';
 import { HoldableSeat, SeatHold, SeatReceiptLine } from './seat';
 import { SeatRepository } from './seat.repository';
 
@@ -17,19 +16,9 @@ export class SeatService {
    */
   async getHoldable(scheduleId: number, seatId: number): Promise<HoldableSeat> {
     const found = await this.seats.findForHold(scheduleId, seatId);
-    if (!found) {
-      throw new DomainError(
-        ErrorCode.SEAT_NOT_FOUND,
-        `Schedule ${scheduleId} has no seat ${seatId}.`,
-      );
-    }
+    if (!found) throw seatNotFound(scheduleId, seatId);
     const { seat, booking, now } = found;
-    if (!isBookingOpenAt(booking, now)) {
-      throw new DomainError(
-        ErrorCode.BOOKING_CLOSED,
-        `Booking for schedule ${scheduleId} is not open now.`,
-      );
-    }
+    if (!isBookingOpenAt(booking, now)) throw bookingClosed(scheduleId);
     if (!seat.isHoldableAt(now)) throw seatUnavailable(seatId);
     return {
       id: seat.id,
@@ -87,8 +76,4 @@ export class SeatService {
   receiptLines(seatIds: readonly number[]): Promise<SeatReceiptLine[]> {
     return this.seats.findReceiptLines(seatIds);
   }
-}
-
-export function seatUnavailable(seatId: number): DomainError {
-  return new DomainError(ErrorCode.SEAT_UNAVAILABLE, `Seat ${seatId} is held or sold.`);
 }

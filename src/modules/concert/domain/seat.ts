@@ -65,6 +65,14 @@ export interface SeatHold {
   reservationId: number;
 }
 
+/** The seats these reservations hold, each paired with its reservation. */
+export function seatHoldsOf(reservations: readonly { id: number; seatId: number }[]): SeatHold[] {
+  return reservations.map((reservation) => ({
+    seatId: reservation.seatId,
+    reservationId: reservation.id,
+  }));
+}
+
 /** What a payment receipt copies about a seat, so it survives later catalogue changes. */
 export interface SeatReceiptLine {
   seatId: number;

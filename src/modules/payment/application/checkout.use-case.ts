@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../common/database/transaction';
-import { eventSubject } from '../../../common/outbox/booking-event';
 import { EventOutbox } from '../../../common/outbox/event-outbox';
 import { CashService } from '../../cash/domain/cash.service';
+import { seatHoldsOf } from '../../concert/domain/seat';
 import { SeatService } from '../../concert/domain/seat.service';
 import { ReservationService } from '../../reservation/domain/reservation.service';
 import { Checkout, Payment } from '../domain/payment';
 import { PaymentService } from '../domain/payment.service';
-import { toPaymentView } from './payment.view';
+import { paymentEvent } from './payment.view';
 
 /**
  * The checkout transaction, kept apart from PaymentFacade (which adds the idempotency, the queue
@@ -43,17 +43,8 @@ export class CheckoutUseCase {
       const seats = await this.seats.receiptLines(checkout.seatIds);
       const payment = await this.payments.recordReceipt(paymentId, checkout, seats, paidAt);
       await this.reservations.confirm(locked, paymentId);
-      await this.seats.sell(
-        checkout.reservations.map((reservation) => ({
-          seatId: reservation.seatId,
-          reservationId: reservation.id,
-        })),
-      );
-      await this.events.record({
-        type: 'payment.completed',
-        subject: eventSubject.payment(payment.id),
-        data: toPaymentView(payment),
-      });
+      await this.seats.sell(seatHoldsOf(checkout.reservations));
+      await this.events.record(paymentEvent('payment.completed', payment));
       return payment;
     });
   }

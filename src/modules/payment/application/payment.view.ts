@@ -1,3 +1,4 @@
+import { BookingEvent, eventSubject } from '../../../common/outbox/booking-event';
 import { Payment } from '../domain/payment';
 
 /**
@@ -24,4 +25,11 @@ export function toPaymentView(payment: Payment): PaymentView {
     paidAt: payment.paidAt.toISOString(),
     refundedAt: payment.refundedAt ? payment.refundedAt.toISOString() : null,
   };
+}
+
+export type PaymentEventType = Extract<BookingEvent['type'], `payment.${string}`>;
+
+/** A payment's event: its `data` is the payment as the API shows it. */
+export function paymentEvent(type: PaymentEventType, payment: Payment): BookingEvent {
+  return { type, subject: eventSubject.payment(payment.id), data: toPaymentView(payment) };
 }

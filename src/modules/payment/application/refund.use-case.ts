@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../common/database/transaction';
-import { eventSubject } from '../../../common/outbox/booking-event';
 import { EventOutbox } from '../../../common/outbox/event-outbox';
 import { CashService } from '../../cash/domain/cash.service';
+import { seatHoldsOf } from '../../concert/domain/seat';
 import { SeatService } from '../../concert/domain/seat.service';
 import { ReservationService } from '../../reservation/domain/reservation.service';
 import { Payment } from '../domain/payment';
 import { PaymentService } from '../domain/payment.service';
-import { toPaymentView } from './payment.view';
+import { paymentEvent } from './payment.view';
 
 /**
  * The refund transaction, the mirror of CheckoutUseCase: the payment REFUNDED, the money back,
@@ -49,17 +49,8 @@ export class RefundUseCase {
       );
       await this.cash.creditRefund(userId, payment.amount, payment.id);
       const refunded = await this.reservations.refund(locked, payment.id);
-      await this.seats.releaseSold(
-        refunded.map((reservation) => ({
-          seatId: reservation.seatId,
-          reservationId: reservation.id,
-        })),
-      );
-      await this.events.record({
-        type: 'payment.refunded',
-        subject: eventSubject.payment(payment.id),
-        data: toPaymentView(payment),
-      });
+      await this.seats.releaseSold(seatHoldsOf(refunded));
+      await this.events.record(paymentEvent('payment.refunded', payment));
       return payment;
     });
   }

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { paymentConfig, PaymentConfig } from '../../../common/config/configuration';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { Checkout, Payment, RefundPolicy, SeatDescription } from './payment';
+import { paymentNotFound } from './payment.errors';
 import { PaymentRepository } from './payment.repository';
 
 /** How many payments a listing returns (newest first); a fan's lifetime of tickets fits easily. */
@@ -63,7 +62,7 @@ export class PaymentService {
   /** The caller's payment in any status; anyone else's is "not found", exactly as a missing one. */
   async getOwned(id: number, userId: string): Promise<Payment> {
     const payment = await this.payments.findOwned(id, userId);
-    if (!payment) throw notFound(id);
+    if (!payment) throw paymentNotFound(id);
     return payment;
   }
 
@@ -74,14 +73,10 @@ export class PaymentService {
    */
   async refund(id: number, userId: string, scheduleStarts: readonly Date[]): Promise<Payment> {
     const locked = await this.payments.lockOwned(id, userId);
-    if (!locked) throw notFound(id);
+    if (!locked) throw paymentNotFound(id);
     const refunded = this.refundPolicy.refund(locked.payment, scheduleStarts, locked.now);
     const changed = await this.payments.markRefunded(id, locked.now);
     if (changed !== 1) throw new Error(`Refunded ${changed} rows of locked payment ${id}`);
     return refunded;
   }
-}
-
-function notFound(id: number): DomainError {
-  return new DomainError(ErrorCode.PAYMENT_NOT_FOUND, `Payment ${id} was not found.`);
 }

@@ -1,5 +1,4 @@
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { foreignReservation, paymentAlreadyRefunded, refundWindowClosed } from './payment.errors';
 
 /** One payment covers at most this many reservations (the contract's int[1..4]). */
 export const MAX_RESERVATIONS_PER_PAYMENT = 4;
@@ -79,19 +78,12 @@ export class RefundPolicy {
   /** The payment as refunded at `now`, or why it cannot be (409 either way). */
   refund(payment: Payment, scheduleStarts: readonly Date[], now: Date): Payment {
     if (payment.status === 'REFUNDED') {
-      throw new DomainError(
-        ErrorCode.PAYMENT_ALREADY_REFUNDED,
-        `Payment ${payment.id} was already refunded${payment.refundedAt ? ` at ${payment.refundedAt.toISOString()}` : ''}.`,
-      );
+      throw paymentAlreadyRefunded(payment.id, payment.refundedAt);
     }
     const deadline = this.deadline(scheduleStarts);
     // "Later than the cutoff" closes it: the deadline instant itself is still refundable.
     if (now.getTime() > deadline.getTime()) {
-      throw new DomainError(
-        ErrorCode.REFUND_WINDOW_CLOSED,
-        `Payment ${payment.id} could be refunded until ${deadline.toISOString()} ` +
-          `(${this.cutoffHours} h before the show).`,
-      );
+      throw refundWindowClosed(payment.id, deadline, this.cutoffHours);
     }
     return { ...payment, status: 'REFUNDED', refundedAt: now };
   }
@@ -125,12 +117,7 @@ export class Checkout {
     }
     // Never reveal or charge someone else's reservation: same answer as a missing one.
     const foreign = reservations.find((reservation) => reservation.userId !== userId);
-    if (foreign) {
-      throw new DomainError(
-        ErrorCode.RESERVATION_NOT_FOUND,
-        `Reservation ${foreign.id} was not found.`,
-      );
-    }
+    if (foreign) throw foreignReservation(foreign.id);
     const amount = reservations.reduce((sum, reservation) => sum + reservation.price, 0);
     if (!Number.isSafeInteger(amount) || amount <= 0) {
       throw new Error(`A payment total must be a positive integer, got ${amount}`);

@@ -1,9 +1,8 @@
 import { SqlRunner, TransactionHost } from '../../../common/database/transaction';
 import { Injectable } from '@nestjs/common';
 import { asWriteResult, DB_NOW, isDuplicateKeyError } from '../../../common/database/sql';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { Payment, PaymentItem, PaymentStatus } from '../domain/payment';
+import { reservationAlreadyPaid } from '../domain/payment.errors';
 import { LockedPayment, NewPayment, PaymentRepository } from '../domain/payment.repository';
 
 interface PaymentRow {
@@ -63,7 +62,7 @@ export class PaymentSqlRepository extends PaymentRepository {
       // uq_payment_items_reservation: the reservation is on another receipt already. The row
       // locks make this unreachable; should it happen, it is "already paid", never a second sale.
       if (isDuplicateKeyError(error)) {
-        throw new DomainError(ErrorCode.RESERVATION_NOT_HELD, 'A reservation was already paid.');
+        throw reservationAlreadyPaid();
       }
       throw error;
     }

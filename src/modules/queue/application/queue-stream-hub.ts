@@ -6,9 +6,8 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { queueConfig, QueueConfig } from '../../../common/config/configuration';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import { QueueTicket } from '../domain/queue-entry';
+import { noRoomForStream } from '../domain/queue.errors';
 import { QueueService } from '../domain/queue.service';
 import { RoomSignals } from '../domain/room-signals';
 import {
@@ -88,12 +87,7 @@ export class QueueStreamHub implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async open(rawToken: unknown, connect: () => StreamSink): Promise<void> {
     if (this.streams.size + this.opening >= this.config.sseMaxStreams) {
-      throw new DomainError(
-        ErrorCode.SERVICE_UNAVAILABLE,
-        'This instance has no room for another event stream; poll GET /queue/status instead.',
-        undefined,
-        STREAM_RETRY_AFTER_SECONDS,
-      );
+      throw noRoomForStream(STREAM_RETRY_AFTER_SECONDS);
     }
     this.opening++;
     let ticket: QueueTicket;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { queueTokenInvalid } from './queue.errors';
 
 /**
  * Tokens read `<concertId>.<UUID v4>`: the room is in the token, so a poll goes straight to that
@@ -29,17 +28,10 @@ export function newQueueToken(concertId: number): string {
  * no room and are rejected like any unknown token.
  */
 export function parseQueueToken(raw: unknown): ParsedQueueToken {
-  if (typeof raw !== 'string' || raw.length > MAX_TOKEN_LENGTH) throw invalidToken();
+  if (typeof raw !== 'string' || raw.length > MAX_TOKEN_LENGTH) throw queueTokenInvalid();
   const token = raw.toLowerCase();
   const match = TOKEN_PATTERN.exec(token);
   const concertId = match ? Number(match[1]) : 0;
-  if (!match || concertId > MAX_CONCERT_ID) throw invalidToken();
+  if (!match || concertId > MAX_CONCERT_ID) throw queueTokenInvalid();
   return { token, concertId };
-}
-
-export function invalidToken(): DomainError {
-  return new DomainError(
-    ErrorCode.QUEUE_TOKEN_INVALID,
-    'Queue-Token is missing, unknown or expired; request a new token.',
-  );
 }

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
 import {
   CLEANUP_BATCH_SIZE,
   RETIRED_TOKEN_RETENTION_SECONDS,
@@ -10,8 +8,14 @@ import { AdmissionPolicy } from './admission-policy';
 import { preQueueSortKey } from './pre-queue';
 import { ActivePass, QueueEntry, QueueTicket, RoomTick } from './queue-entry';
 import { QueueRepository } from './queue.repository';
-import { invalidToken, newQueueToken, ParsedQueueToken, parseQueueToken } from './queue-token';
-import { roomNotOpen, RoomSettings, RoomStats } from './waiting-room';
+import { newQueueToken, ParsedQueueToken, parseQueueToken } from './queue-token';
+import {
+  queueTokenInvalid,
+  queueTokenNotActive,
+  queueTokenOtherConcert,
+  waitingRoomNotOpen,
+} from './queue.errors';
+import { RoomSettings, RoomStats } from './waiting-room';
 import { WaitingRoomService } from './waiting-room.service';
 
 /** The waiting rooms: who is in which line, who may enter, and when each token stops being valid. */
@@ -40,7 +44,7 @@ export class QueueService {
     const room = await this.rooms.settingsOf(concertId);
     await this.store.registerRoom(concertId);
     const joined = await this.store.join(userId, newQueueToken(concertId), preQueueSortKey(), room);
-    if (joined === 'not-open') throw roomNotOpen(room);
+    if (joined === 'not-open') throw waitingRoomNotOpen(room.concertId, room.opensAt);
     return { ticket: ticketFor(room, joined.entry), created: joined.created };
   }
 
@@ -49,7 +53,7 @@ export class QueueService {
     const { token, concertId } = parseQueueToken(rawToken);
     const room = this.rooms.cached(concertId) ?? (await this.rooms.settingsOf(concertId));
     const entry = await this.store.poll(token, room);
-    if (!entry) throw invalidToken();
+    if (!entry) throw queueTokenInvalid();
     return ticketFor(room, entry);
   }
 
@@ -77,12 +81,9 @@ export class QueueService {
     const { token, concertId } = parseQueueToken(rawToken);
     const room = this.rooms.cached(concertId) ?? (await this.rooms.settingsOf(concertId));
     const holder = await this.store.inspect(token, room);
-    if (!holder || holder.userId !== callerId) throw invalidToken();
+    if (!holder || holder.userId !== callerId) throw queueTokenInvalid();
     if (holder.status === 'WAITING') {
-      throw new DomainError(
-        ErrorCode.QUEUE_TOKEN_NOT_ACTIVE,
-        'This Queue-Token is still waiting; poll GET /queue/status until it is ACTIVE.',
-      );
+      throw queueTokenNotActive();
     }
     return { token, userId: holder.userId, concertId };
   }
@@ -90,10 +91,7 @@ export class QueueService {
   /** An ACTIVE token grants its own concert only: 403 QUEUE_TOKEN_OTHER_CONCERT elsewhere. */
   assertGrants(pass: Pick<ActivePass, 'concertId'>, concertId: number): void {
     if (pass.concertId !== concertId) {
-      throw new DomainError(
-        ErrorCode.QUEUE_TOKEN_OTHER_CONCERT,
-        `This Queue-Token admits to concert ${pass.concertId}, not concert ${concertId}; join that concert's waiting room.`,
-      );
+      throw queueTokenOtherConcert(pass.concertId, concertId);
     }
   }
 

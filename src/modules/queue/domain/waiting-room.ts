@@ -1,5 +1,4 @@
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import { admissionBeforeOpening } from './queue.errors';
 
 export const ROOM_ORDERS = ['FIFO', 'RANDOM_AT_START'] as const;
 export type RoomOrder = (typeof ROOM_ORDERS)[number];
@@ -69,11 +68,7 @@ export function effectiveRoomSettings(
 export function assertCoherentSchedule(stored: StoredRoomSettings): void {
   const { opensAt, admissionStartsAt } = stored;
   if (opensAt && admissionStartsAt && admissionStartsAt < opensAt) {
-    throw new DomainError(
-      ErrorCode.VALIDATION_FAILED,
-      'admissionStartsAt must not be before opensAt.',
-      [{ field: 'admissionStartsAt', message: 'must not be before opensAt' }],
-    );
+    throw admissionBeforeOpening();
   }
 }
 
@@ -95,13 +90,6 @@ export function roomSchedule(settings: RoomSettings): RoomSchedule {
     admissionStartsAtMs: start,
     shuffleAtMs: settings.order === 'RANDOM_AT_START' ? start : -1,
   };
-}
-
-export function roomNotOpen(settings: RoomSettings): DomainError {
-  return new DomainError(
-    ErrorCode.WAITING_ROOM_NOT_OPEN,
-    `The waiting room of concert ${settings.concertId} opens at ${settings.opensAt?.toISOString()}.`,
-  );
 }
 
 /** Live figures of a room for operators. */

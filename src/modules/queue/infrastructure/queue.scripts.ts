@@ -40,6 +40,13 @@ local function clock()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A WAITING token stays in line while its last poll is within idleMs; TICK's idle drop
+-- (seen <= now - idleMs) is exactly its complement.
+local function polledWithin(k, token, now, idleMs)
+  local seen = redis.call('ZSCORE', k.seen, token)
+  return seen and tonumber(seen) + idleMs > now
+end
+
 -- 2, expiry (ACTIVE, not yet expired) | 1 (WAITING, polled within idleMs) | 0 (not live)
 local function liveState(k, token, now, idleMs)
   local expires = redis.call('ZSCORE', k.active, token)
@@ -48,8 +55,7 @@ local function liveState(k, token, now, idleMs)
     if expires > now then return 2, expires end
     return 0
   end
-  local seen = redis.call('ZSCORE', k.seen, token)
-  if seen and tonumber(seen) + idleMs > now then return 1 end
+  if polledWithin(k, token, now, idleMs) then return 1 end
   return 0
 end
 
@@ -258,8 +264,7 @@ if admissionStartsAtMs < 0 or now >= admissionStartsAtMs then
     local expires = now + ttlMs
     for _, token in ipairs(redis.call('ZRANGE', k.waiting, 0, budget - 1)) do
       -- An entry past its idle limit beyond this run's drop batch is skipped, never admitted.
-      local seen = redis.call('ZSCORE', k.seen, token)
-      if seen and tonumber(seen) + idleMs > now then
+      if polledWithin(k, token, now, idleMs) then
         redis.call('ZREM', k.waiting, token)
         redis.call('ZREM', k.seen, token)
         redis.call('ZADD', k.active, expires, token)

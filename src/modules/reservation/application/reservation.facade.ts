@@ -1,20 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../common/database/transaction';
+import { JobBatch } from '../../../common/jobs/single-flight-job';
 import { DistributedLock, LockBusyError } from '../../../common/lock/distributed-lock';
 import { MetricsService } from '../../../common/metrics/metrics.service';
 import { EventOutbox } from '../../../common/outbox/event-outbox';
+import { seatUnavailable } from '../../concert/domain/concert.errors';
 import { ConcertService } from '../../concert/domain/concert.service';
-import { HoldableSeat } from '../../concert/domain/seat';
+import { HoldableSeat, seatHoldsOf } from '../../concert/domain/seat';
+import { SeatService } from '../../concert/domain/seat.service';
 import { ActivePass } from '../../queue/domain/queue-entry';
 import { QueueService } from '../../queue/domain/queue.service';
-import { SeatService, seatUnavailable } from '../../concert/domain/seat.service';
 import { Reservation } from '../domain/reservation';
 import { ExpiredHold } from '../domain/reservation.repository';
 import { ReservationService } from '../domain/reservation.service';
 import {
   HOLD_LOCK_WAIT_SECONDS,
   RELEASE_BATCH_SIZE,
-  RELEASE_MAX_BATCHES_PER_RUN,
   SEAT_LOCK_TTL_MS,
   seatLockKey,
 } from '../reservation.constants';
@@ -67,20 +68,17 @@ export class ReservationFacade {
   }
 
   /**
-   * The release job: marks expired holds EXPIRED and frees their seats, batch by batch, each
-   * batch in its own short transaction. Safe on every instance at once (see
-   * ReservationService.expire). Returns how many reservations this call expired.
+   * One batch of the release job: marks up to RELEASE_BATCH_SIZE expired holds EXPIRED and frees
+   * their seats in one short transaction. Safe on every instance at once (see
+   * ReservationService.expire); `processed` counts the reservations this call expired, `more`
+   * says a full batch was found, so more may be waiting.
    */
-  async releaseExpiredHolds(): Promise<number> {
-    let expired = 0;
-    for (let batch = 0; batch < RELEASE_MAX_BATCHES_PER_RUN; batch++) {
-      const holds = await this.reservations.findExpiredHolds(RELEASE_BATCH_SIZE);
-      if (holds.length === 0) break;
-      expired += await this.expireAndFreeSeats(holds);
-      if (holds.length < RELEASE_BATCH_SIZE) break;
-    }
+  async releaseExpiredHoldBatch(): Promise<JobBatch> {
+    const holds = await this.reservations.findExpiredHolds(RELEASE_BATCH_SIZE);
+    if (holds.length === 0) return { processed: 0, more: false };
+    const expired = await this.expireAndFreeSeats(holds);
     this.metrics.increment('reservation_expirations_total', expired);
-    return expired;
+    return { processed: expired, more: holds.length === RELEASE_BATCH_SIZE };
   }
 
   /** An ACTIVE token grants its own concert's schedules only (403 QUEUE_TOKEN_OTHER_CONCERT). */
@@ -102,6 +100,7 @@ export class ReservationFacade {
         const expiresAt = await this.reservations.startHold(userId, seat.scheduleId);
         await this.seats.hold(seat, expiresAt);
         const reservation = await this.reservations.createHold(userId, seat, expiresAt);
+        if (!reservation) throw seatUnavailable(seat.id);
         await this.seats.pinReservation({ seatId: seat.id, reservationId: reservation.id });
         // The expired hold this one displaced was marked here, not by the job: its event too.
         await this.events.record(
@@ -118,7 +117,7 @@ export class ReservationFacade {
   private cancelAndFreeSeat(userId: string, reservationId: number): Promise<Reservation> {
     return this.txHost.withTransaction(async () => {
       const cancelled = await this.reservations.cancel(reservationId, userId);
-      await this.seats.release([{ seatId: cancelled.seatId, reservationId: cancelled.id }]);
+      await this.seats.release(seatHoldsOf([cancelled]));
       await this.events.record(reservationEvent('reservation.cancelled', cancelled));
       return cancelled;
     });

@@ -1,13 +1,4 @@
-import { Reservation, UserSeats } from './reservation';
-
-export interface NewHold {
-  userId: string;
-  scheduleId: number;
-  seatId: number;
-  seatNumber: number;
-  price: number;
-  expiresAt: Date;
-}
+import { NewHold, Reservation, UserSeats } from './reservation';
 
 /** Rows read together with the database clock, which every expiry decision uses. */
 export interface ReadAt<T> {

@@ -1,6 +1,6 @@
 import { ReservationConfig } from '../../../common/config/configuration';
-import { Reservation, ReservationStatus, UserSeats } from './reservation';
-import { ExpiredHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
+import { NewHold, Reservation, ReservationStatus, UserSeats } from './reservation';
+import { ExpiredHold, ReadAt, ReservationRepository } from './reservation.repository';
 import { ReservationService } from './reservation.service';
 import { codeOf } from '../../../../test/support/assertions';
 
@@ -60,17 +60,7 @@ class FakeReservationRepository extends ReservationRepository {
       (r) => r.seatId === hold.seatId && (r.status === 'HELD' || r.status === 'CONFIRMED'),
     );
     if (taken) return Promise.resolve(null);
-    const reservation = new Reservation(
-      this.nextId++,
-      hold.userId,
-      hold.scheduleId,
-      hold.seatId,
-      hold.seatNumber,
-      hold.price,
-      'HELD',
-      hold.expiresAt,
-      null,
-    );
+    const reservation = Reservation.held(this.nextId++, hold);
     this.rows.set(reservation.id, reservation);
     return Promise.resolve(reservation);
   }
@@ -178,9 +168,10 @@ describe('ReservationService', () => {
     await expect(codeOf(service.startHold('u1', 1))).resolves.toBe('PURCHASE_LIMIT_REACHED');
   });
 
-  it('should answer SEAT_UNAVAILABLE when the seat already has a live reservation', async () => {
+  it('should insert no hold when the seat already has a live reservation (the second fence)', async () => {
     repository.add('u2', 'HELD', LATER, seat.id);
-    await expect(codeOf(service.createHold('u1', seat, LATER))).resolves.toBe('SEAT_UNAVAILABLE');
+    await expect(service.createHold('u1', seat, LATER)).resolves.toBeNull();
+    expect([...repository.rows.values()].filter((row) => row.seatId === seat.id)).toHaveLength(1);
   });
 
   it('should record the price and seat number the hold was taken at', async () => {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { reservationConfig, ReservationConfig } from '../../../common/config/configuration';
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
-import { HoldLimit, holdExpiresAt, Reservation } from './reservation';
-import { ExpiredHold, NewHold, ReadAt, ReservationRepository } from './reservation.repository';
+import { HoldLimit, holdExpiresAt, NewHold, Reservation } from './reservation';
+import { reservationNotFound } from './reservation.errors';
+import { ExpiredHold, ReadAt, ReservationRepository } from './reservation.repository';
 
 /** The seat a new hold is for (from the catalogue, checked just before). */
 export interface SeatToHold {
@@ -42,7 +41,11 @@ export class ReservationService {
     return expired ?? null;
   }
 
-  async createHold(userId: string, seat: SeatToHold, expiresAt: Date): Promise<Reservation> {
+  /**
+   * Inserts the hold, or returns null when the seat already has a live reservation the seat row
+   * did not reveal (the unique key: the second fence).
+   */
+  createHold(userId: string, seat: SeatToHold, expiresAt: Date): Promise<Reservation | null> {
     const hold: NewHold = {
       userId,
       scheduleId: seat.scheduleId,
@@ -51,18 +54,13 @@ export class ReservationService {
       price: seat.price,
       expiresAt,
     };
-    const reservation = await this.reservations.insertHold(hold);
-    // The second fence: the seat already has a live reservation the seat row did not reveal.
-    if (!reservation) {
-      throw new DomainError(ErrorCode.SEAT_UNAVAILABLE, `Seat ${seat.id} is held or sold.`);
-    }
-    return reservation;
+    return this.reservations.insertHold(hold);
   }
 
   /** The caller's reservation as it stands now; anyone else's is "not found". */
   async getOwned(id: number, userId: string): Promise<Reservation> {
     const found = await this.reservations.findOwned(id, userId);
-    if (!found) throw notFound(id);
+    if (!found) throw reservationNotFound(id);
     return found.value.seenAt(found.now);
   }
 
@@ -74,7 +72,7 @@ export class ReservationService {
   /** Cancels the caller's live hold (row-locked, so it cannot race a payment or the job). */
   async cancel(id: number, userId: string): Promise<Reservation> {
     const found = await this.reservations.findOwnedForUpdate(id, userId);
-    if (!found) throw notFound(id);
+    if (!found) throw reservationNotFound(id);
     const cancelled = found.value.cancel(found.now);
     await this.reservations.markCancelled(id);
     return cancelled;
@@ -102,7 +100,7 @@ export class ReservationService {
     const locked = await this.reservations.lockOwned(userId, ids);
     const byId = new Map(locked.value.map((reservation) => [reservation.id, reservation]));
     const missing = ids.find((id) => !byId.has(id));
-    if (missing !== undefined) throw notFound(missing);
+    if (missing !== undefined) throw reservationNotFound(missing);
     for (const reservation of locked.value) reservation.assertPayableAt(locked.now);
     return locked;
   }
@@ -145,8 +143,4 @@ export class ReservationService {
     }
     return refunded;
   }
-}
-
-function notFound(id: number): DomainError {
-  return new DomainError(ErrorCode.RESERVATION_NOT_FOUND, `Reservation ${id} was not found.`);
 }

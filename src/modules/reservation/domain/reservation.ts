@@ -1,7 +1,21 @@
-import { DomainError } from '../../../common/errors/domain-error';
-import { ErrorCode } from '../../../common/errors/error-codes';
+import {
+  holdLimitReached,
+  purchaseLimitReached,
+  reservationExpired,
+  reservationNotHeld,
+} from './reservation.errors';
 
 export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+
+/** What a new hold is taken for: the seat, and the price and end time it is taken at. */
+export interface NewHold {
+  userId: string;
+  scheduleId: number;
+  seatId: number;
+  seatNumber: number;
+  price: number;
+  expiresAt: Date;
+}
 
 /**
  * A seat hold and what became of it: HELD → CONFIRMED (paid), CANCELLED (by its owner) or EXPIRED
@@ -23,6 +37,21 @@ export class Reservation {
     readonly expiresAt: Date,
     readonly paymentId: number | null,
   ) {}
+
+  /** A hold as just inserted: HELD and unpaid. */
+  static held(id: number, hold: NewHold): Reservation {
+    return new Reservation(
+      id,
+      hold.userId,
+      hold.scheduleId,
+      hold.seatId,
+      hold.seatNumber,
+      hold.price,
+      'HELD',
+      hold.expiresAt,
+      null,
+    );
+  }
 
   statusAt(now: Date): ReservationStatus {
     return this.holdExpiredAt(now) ? 'EXPIRED' : this.status;
@@ -49,10 +78,7 @@ export class Reservation {
   /** The owner releases a live hold. */
   cancel(now: Date): Reservation {
     if (!this.isLiveHoldAt(now)) {
-      throw new DomainError(
-        ErrorCode.RESERVATION_NOT_HELD,
-        `Reservation ${this.id} is ${this.statusAt(now)}; only a HELD reservation can be cancelled.`,
-      );
+      throw reservationNotHeld(this.id, this.statusAt(now), 'cancelled');
     }
     return this.withStatus('CANCELLED', null);
   }
@@ -64,16 +90,10 @@ export class Reservation {
   assertPayableAt(now: Date): void {
     const status = this.statusAt(now);
     if (status === 'EXPIRED') {
-      throw new DomainError(
-        ErrorCode.RESERVATION_EXPIRED,
-        `Reservation ${this.id} expired at ${this.expiresAt.toISOString()}.`,
-      );
+      throw reservationExpired(this.id, this.expiresAt);
     }
     if (status !== 'HELD') {
-      throw new DomainError(
-        ErrorCode.RESERVATION_NOT_HELD,
-        `Reservation ${this.id} is ${status}; only a HELD reservation can be paid.`,
-      );
+      throw reservationNotHeld(this.id, status, 'paid');
     }
   }
 
@@ -139,16 +159,10 @@ export class HoldLimit {
 
   assertRoomForOneMore(seats: UserSeats): void {
     if (seats.liveHolds >= this.maxLiveHolds) {
-      throw new DomainError(
-        ErrorCode.HOLD_LIMIT_REACHED,
-        `You already hold ${seats.liveHolds} seats; the limit is ${this.maxLiveHolds}. Pay or cancel one first.`,
-      );
+      throw holdLimitReached(seats.liveHolds, this.maxLiveHolds);
     }
     if (seats.seatsInSchedule >= this.maxSeatsPerSchedule) {
-      throw new DomainError(
-        ErrorCode.PURCHASE_LIMIT_REACHED,
-        `You already have ${seats.seatsInSchedule} seats in this schedule; the limit is ${this.maxSeatsPerSchedule}.`,
-      );
+      throw purchaseLimitReached(seats.seatsInSchedule, this.maxSeatsPerSchedule);
     }
   }
 }

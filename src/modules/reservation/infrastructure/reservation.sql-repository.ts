@@ -6,13 +6,8 @@ import {
   isDuplicateKeyError,
   isLockWaitTimeout,
 } from '../../../common/database/sql';
-import { Reservation, ReservationStatus, UserSeats } from '../domain/reservation';
-import {
-  ExpiredHold,
-  NewHold,
-  ReadAt,
-  ReservationRepository,
-} from '../domain/reservation.repository';
+import { NewHold, Reservation, ReservationStatus, UserSeats } from '../domain/reservation';
+import { ExpiredHold, ReadAt, ReservationRepository } from '../domain/reservation.repository';
 import { reservationHoldExpired, reservationHoldLive } from './reservation.sql';
 
 interface ReservationRow {
@@ -81,17 +76,7 @@ export class ReservationSqlRepository extends ReservationRepository {
           [hold.userId, hold.scheduleId, hold.seatId, hold.seatNumber, hold.price, hold.expiresAt],
         ),
       );
-      return new Reservation(
-        insertId,
-        hold.userId,
-        hold.scheduleId,
-        hold.seatId,
-        hold.seatNumber,
-        hold.price,
-        'HELD',
-        hold.expiresAt,
-        null,
-      );
+      return Reservation.held(insertId, hold);
     } catch (error) {
       // uq_reservations_live_seat: the seat already has a HELD or CONFIRMED reservation, or a
       // stalled transaction is inserting one and holds the key's lock past the lock wait.

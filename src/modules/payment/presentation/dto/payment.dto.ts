@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, Max, Min } from 'class-validator';
-import { PaymentView } from '../../application/payment.view';
+import { PaymentView, toPaymentView } from '../../application/payment.view';
 import {
   MAX_RESERVATIONS_PER_PAYMENT,
   Payment,
@@ -91,13 +91,7 @@ export class PaymentWithItemsResponse extends PaymentResponse {
 
   static from(payment: Payment): PaymentWithItemsResponse {
     return {
-      id: payment.id,
-      userId: payment.userId,
-      reservationIds: payment.items.map((item) => item.reservationId),
-      amount: payment.amount,
-      status: payment.status,
-      paidAt: payment.paidAt.toISOString(),
-      refundedAt: payment.refundedAt ? payment.refundedAt.toISOString() : null,
+      ...toPaymentView(payment),
       items: payment.items.map((item) => PaymentItemResponse.from(item)),
     };
   }

@@ -16,7 +16,7 @@ interface WaitingRoomRow {
 }
 
 @Injectable()
-export class WaitingRoomMysqlRepository extends WaitingRoomRepository {
+export class WaitingRoomSqlRepository extends WaitingRoomRepository {
   constructor(private readonly txHost: TransactionHost) {
     super();
   }
