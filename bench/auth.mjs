@@ -11,10 +11,9 @@
 //  - status polls during a login burst: poll req/s and p99 with logins running and without.
 // Usage: npm run build && node bench/auth.mjs   (env: BENCH_DURATION seconds, default 10)
 import { jwtVerify } from 'jose';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createSecretKey } from 'node:crypto';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -22,18 +21,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   api,
   APP_ROOT,
-  closeBenchDb,
-  createConcert,
   insertUsers,
-  issueQueueTokens,
   JWT_AUDIENCE,
   JWT_ISSUER,
   JWT_SECRET,
   load,
+  median,
   mintAccessToken,
-  printTable,
-  removeRedisKeys,
+  POLL_LINE_ENV,
+  pollRequests,
+  queueLine,
+  roundTo,
+  runStandalone,
   startServer,
+  tokenRequests,
   waitForIdleServers,
 } from './lib.mjs';
 
@@ -56,16 +57,12 @@ const ARGON2_LABEL = `argon2id m=${ARGON2.memoryKib} KiB t=${ARGON2.timeCost} p=
  * A realistic line for the polls (a few ACTIVE, most WAITING), as in the runner's poll
  * comparison; logins are never counted as failures (each one is right, and is reset anyway).
  */
-export const serverEnv = {
-  QUEUE_MAX_ACTIVE_USERS: '100',
-  QUEUE_ADMIT_PER_SECOND: '100',
-  QUEUE_WAITING_IDLE_SECONDS: '900',
-};
+export const serverEnv = POLL_LINE_ENV;
 
 const appRequire = createRequire(join(APP_ROOT, 'package.json'));
 const dist = join(APP_ROOT, 'dist');
 
-const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value) => roundTo(value, 1);
 
 /**
  * µs per call of `fn`, `calls` sequential awaited calls per round, median of `rounds` rounds:
@@ -86,7 +83,6 @@ async function microsPerCall(fn, { warmup = 3000, rounds = 5, calls = 4000 } = {
     const used = process.cpuUsage(cpuBefore);
     cpu.push((used.user + used.system) / calls);
   }
-  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return { wallUs: round(median(wall)), cpuUs: round(median(cpu)) };
 }
 
@@ -175,36 +171,6 @@ function loginRequests(bodies) {
   ];
 }
 
-function pollRequests(tokens) {
-  let next = 0;
-  return [
-    {
-      method: 'GET',
-      path: '/queue/status',
-      setupRequest: (request) => ({
-        ...request,
-        headers: { ...request.headers, 'queue-token': tokens[next++ % tokens.length] },
-      }),
-    },
-  ];
-}
-
-function rejoinRequests(users, concertId) {
-  let next = 0;
-  const body = JSON.stringify({ concertId });
-  return [
-    {
-      method: 'POST',
-      path: '/queue/tokens',
-      body,
-      setupRequest: (request) => ({
-        ...request,
-        headers: { 'content-type': 'application/json', ...users[next++ % users.length].auth },
-      }),
-    },
-  ];
-}
-
 const threadsOf = (env) => Number(env.UV_THREADPOOL_SIZE ?? 4);
 
 function loginLoad(url, bodies, duration, label) {
@@ -265,9 +231,11 @@ export async function run({ url, duration = DURATION, serverEnv: env = {}, serve
   if (check.status !== 200 || check.body?.tokenType !== 'Bearer') {
     throw new Error(`login answered ${check.status}: ${JSON.stringify(check.body)}`);
   }
-  const concertId = await createConcert(url, 'Auth bench');
-  const pollers = await insertUsers(POLL_USERS, 'auth-poller');
-  const tokens = await issueQueueTokens(url, pollers, concertId);
+  const {
+    concertId,
+    users: pollers,
+    tokens,
+  } = await queueLine(url, { title: 'Auth bench', label: 'auth-poller', count: POLL_USERS });
   await sleep(1500); // the admission job lets the first users in: a mixed line
 
   const pinned = serverCpu === undefined ? 'not pinned' : `pinned to CPU ${serverCpu}`;
@@ -309,7 +277,7 @@ export async function run({ url, duration = DURATION, serverEnv: env = {}, serve
   // token: bearer check, then Redis only) is the cheapest request that does.
   const poll = await aloneAndDuringLogins('status poll', () => pollRequests(tokens));
   const rejoin = await aloneAndDuringLogins('re-join of the line by returning users (bearer)', () =>
-    rejoinRequests(pollers, concertId),
+    tokenRequests(pollers, concertId),
   );
 
   const logins = [{ threads, pinned: serverCpu !== undefined, row: login }];
@@ -379,34 +347,16 @@ export function summaryLines(s) {
   ];
 }
 
-function pinSelfToCpu1() {
-  try {
-    if (os.cpus().length < 2) return false;
-    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--measure')) {
   const bearer = await measureBearerCheck();
   const { hash, hashUs, verifyUs } = await measureArgon2();
   process.stdout.write(JSON.stringify({ bearer, argon: { hash, hashUs, verifyUs } }));
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  const pinned = pinSelfToCpu1();
-  const cpu = pinned ? 0 : undefined;
-  const prefix = `bench:auth:${Date.now()}:`;
-  const env = { ...serverEnv, REDIS_KEY_PREFIX: prefix };
-  const server = await startServer({ port: 3104, cpu, env });
-  try {
-    const rows = await run({ url: server.url, serverEnv: env, serverCpu: cpu });
-    printTable(rows);
-    console.log('');
-    for (const line of summaryLines(rows.summary)) console.log(line);
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-    await removeRedisKeys(prefix);
-  }
+  await runStandalone('auth', {
+    port: 3104,
+    pinGenerator: true,
+    serverEnv,
+    run,
+    after: (rows) => console.log(['', ...summaryLines(rows.summary)].join('\n')),
+  });
 }

@@ -5,7 +5,7 @@
 // names the user's own id in the path.
 // Usage: npm run build && node bench/charge.mjs   (env: BENCH_DURATION seconds, default 10)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { api, closeBenchDb, insertUsers, load, printTable, startServer } from './lib.mjs';
+import { api, insertUsers, load, runStandalone } from './lib.mjs';
 
 const USERS = 200;
 const AMOUNT = 100; // small, so 10 s at any rate stays far below the 100,000,000 balance limit
@@ -121,11 +121,5 @@ export async function run({ url, duration = DURATION }) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const server = await startServer({ port: Number(process.env.BENCH_PORT ?? 3101), cpu: 0 });
-  try {
-    printTable(await run({ url: server.url }));
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-  }
+  await runStandalone('charge', { port: 3101, run });
 }

@@ -11,20 +11,22 @@
 //
 // Loads: the status poll (1,000 tokens, 100 ACTIVE) and the newcomer token issue (a fresh concert
 // per load, 3,000 newcomers), 50 connections each.
-import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  ADMIN_KEY,
-  api,
+  apiCpuUs,
   closeBenchDb,
   createConcert,
   insertUsers,
-  issueQueueTokens,
   load,
+  median,
+  pinGeneratorToCpu1,
+  pollRequests,
+  queueLine,
   removeRedisKeys,
   startServer,
+  tokenRequests,
   waitForIdleServers,
 } from './lib.mjs';
 
@@ -45,15 +47,9 @@ const rounds = Number(args.rounds);
 const duration = Number(args.duration);
 const ISSUE_USERS = 3000;
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const cpuUs = (row) => Math.round((row.cpu.api / 100) * (1e6 / row.rps));
+const cpuUs = (row) => Math.round(apiCpuUs(row));
 
-const pinned = os.cpus().length >= 2;
-if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const pinned = pinGeneratorToCpu1();
 const prefix = `bench:compare-node:${Date.now()}:`;
 const env = {
   QUEUE_MAX_ACTIVE_USERS: '1000000',
@@ -75,54 +71,21 @@ try {
     servers.push({ ...version, ...server });
   }
   const first = servers[0].url;
-  const pollConcert = await createConcert(first, 'Node compare poll');
-  await api(
-    first,
-    'PUT',
-    `/admin/concerts/${pollConcert}/waiting-room`,
-    { maxActiveUsers: 100, admitPerSecond: 100 },
-    { 'x-admin-key': ADMIN_KEY },
-  );
-  const tokens = await issueQueueTokens(
-    first,
-    await insertUsers(1000, 'node-compare-poll'),
-    pollConcert,
-  );
+  const { tokens } = await queueLine(first, {
+    title: 'Node compare poll',
+    label: 'node-compare-poll',
+    count: 1000,
+    room: { maxActiveUsers: 100, admitPerSecond: 100 },
+  });
   const issueUsers = await insertUsers(ISSUE_USERS, 'node-compare-issue');
 
-  const pollLoad = (url) => {
-    let next = 0;
-    return load('status poll', {
-      url,
-      duration,
-      requests: [
-        {
-          method: 'GET',
-          path: '/queue/status',
-          setupRequest: (r) => ({ ...r, headers: { 'queue-token': tokens[next++ % 1000] } }),
-        },
-      ],
-    });
-  };
-  const issueLoad = async (url) => {
-    const body = JSON.stringify({ concertId: await createConcert(first, 'Node compare issue') });
-    let next = 0;
-    return load('newcomer token issue', {
+  const pollLoad = (url) => load('status poll', { url, duration, requests: pollRequests(tokens) });
+  const issueLoad = async (url) =>
+    load('newcomer token issue', {
       url,
       amount: ISSUE_USERS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/queue/tokens',
-          body,
-          setupRequest: (r) => ({
-            ...r,
-            headers: { 'content-type': 'application/json', ...issueUsers[next++].auth },
-          }),
-        },
-      ],
+      requests: tokenRequests(issueUsers, await createConcert(first, 'Node compare issue')),
     });
-  };
   const results = Object.fromEntries(servers.map((s) => [s.label, { poll: [], issue: [] }]));
   // One unmeasured round first: JIT, caches, pools.
   for (let round = -1; round < rounds; round++) {

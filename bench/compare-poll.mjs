@@ -14,8 +14,6 @@
 // dist/modules/auth) get their users and tokens through the v1 API (`POST /users {name}`,
 // `POST /queue/tokens {userId}`); later ones through the bench's inserted users and minted
 // bearers (`{ concertId }`). A poll takes only the Queue-Token in both.
-import mysql from 'mysql2/promise';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,18 +22,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
   api,
+  apiCpuUs,
   APP_ROOT,
   closeBenchDb,
-  createConcert,
+  dropDatabases,
   expectStatus,
-  hasTaskset,
+  gitBuild,
   inBatches,
-  insertUsers,
-  issueQueueTokens,
   load,
+  median,
+  pinGeneratorToCpu1,
+  POLL_LINE_ENV,
+  pollRequests,
   printTable,
+  queueLine,
   startServer,
   removeRedisKeys,
+  roundTo,
 } from './lib.mjs';
 
 const { values: args } = parseArgs({
@@ -58,63 +61,26 @@ if (pairs < 1 || duration < 1 || duration > 30) {
   throw new Error('--pairs ≥ 1 and --duration 1..30');
 }
 
-// The same line as bench/run.mjs's poll comparison.
-const POLL_SERVER_ENV = {
-  QUEUE_MAX_ACTIVE_USERS: '100',
-  QUEUE_ADMIT_PER_SECOND: '100',
-  QUEUE_WAITING_IDLE_SECONDS: '900',
-};
-
-const pinned = hasTaskset() && os.cpus().length >= 2;
-if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const pinned = pinGeneratorToCpu1();
 const SERVER_CPU = pinned ? 0 : undefined;
 const RUN_PREFIX = `bench:cmp:${Date.now()}:`;
 
 function describe(root) {
-  const git = (...gitArgs) =>
-    execFileSync('git', ['-C', root, ...gitArgs], {
-      encoding: 'utf8',
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD');
-    let dirty = '';
-    try {
-      git('diff', '--quiet', 'HEAD', '--', 'src');
-    } catch {
-      dirty = ' + uncommitted src/';
-    }
-    return `${commit}${dirty}`;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function adminConnection() {
-  return mysql.createConnection({
-    host: process.env.DB_HOST ?? '127.0.0.1',
-    port: Number(process.env.DB_PORT ?? 3306),
-    user: process.env.DB_USER ?? 'root',
-    password: process.env.DB_PASSWORD ?? '',
-  });
-}
-
-async function dropDatabases(names) {
-  const db = await adminConnection();
-  try {
-    for (const name of names) await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  } finally {
-    await db.end();
-  }
+  const build = gitBuild(root);
+  if (!build) return 'unknown';
+  return `${build.commit}${build.dirty ? ' + uncommitted src/' : ''}`;
 }
 
 /** Tokens for a line of `count` users, through whichever API the build speaks. */
 async function prepareTokens(side, count) {
   if (side.v2) {
-    const concertId = await createConcert(side.url, 'Poll comparison');
-    const people = await insertUsers(count, `poll-cmp-${side.label}`, { database: side.db });
-    return issueQueueTokens(side.url, people, concertId);
+    const line = await queueLine(side.url, {
+      title: 'Poll comparison',
+      label: `poll-cmp-${side.label}`,
+      count,
+      database: side.db,
+    });
+    return line.tokens;
   }
   const indexes = Array.from({ length: count }, (_, i) => i);
   return inBatches(indexes, 100, async (i) => {
@@ -133,35 +99,17 @@ async function prepareTokens(side, count) {
 }
 
 function pollLoad(side, name, seconds) {
-  let next = 0;
   return load(name, {
     url: side.url,
     connections,
     duration: seconds,
-    requests: [
-      {
-        method: 'GET',
-        path: '/queue/status',
-        setupRequest: (request) => ({
-          ...request,
-          headers: {
-            ...request.headers,
-            'queue-token': side.tokens[next++ % side.tokens.length],
-          },
-        }),
-      },
-    ],
+    requests: pollRequests(side.tokens),
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const r3 = (value) => Math.round(value * 1000) / 1000;
+const r3 = (value) => roundTo(value, 3);
 /** API CPU per poll, µs: the load's API CPU % over its rate. */
-const cpuUs = (row) => Math.round(((row.cpu.api / 100) * 1e6) / row.rps);
+const cpuUs = (row) => Math.round(apiCpuUs(row));
 
 async function main() {
   const sides = [
@@ -187,7 +135,7 @@ async function main() {
         cpu: SERVER_CPU,
         root: side.root,
         env: {
-          ...POLL_SERVER_ENV,
+          ...POLL_LINE_ENV,
           DB_NAME: side.db,
           REDIS_KEY_PREFIX: `${RUN_PREFIX}${side.label}:`,
         },

@@ -8,21 +8,21 @@
 //    into a durable queue bound to the exchange (publisher confirms, persistent messages).
 // Usage: npm run build && node bench/events.mjs   (env: EVENTS_AMQP_URL, BENCH_EVENTS_ROUND_PAYMENTS)
 import amqp from 'amqplib';
-import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import {
+  ADMIT_ALL_ENV,
   api,
   benchDb,
-  busyClock,
-  closeBenchDb,
-  createBookableSeats,
+  fanHeaders,
   inBatches,
-  insertUsers,
-  issueQueueTokens,
-  printTable,
-  removeRedisKeys,
+  latencyPercentiles,
+  median,
+  postEach,
+  roundTo,
+  runStandalone,
+  seatsAndFans,
   startCpuMeter,
   startServer,
   waitForIdleServers,
@@ -47,15 +47,11 @@ const OFF_PORT = 3141;
 
 /** Holds and tokens outlive the setup; the runner's instance relays (JOBS_ENABLED defaults on). */
 export const serverEnv = {
-  QUEUE_MAX_ACTIVE_USERS: '1000000',
-  QUEUE_ADMIT_PER_SECOND: '100000',
-  QUEUE_ACTIVE_TTL_SECONDS: '3600',
-  RESERVATION_HOLD_SECONDS: '900',
+  ...ADMIT_ALL_ENV,
   EVENTS_AMQP_URL: AMQP_URL,
   EVENTS_EXCHANGE: EXCHANGE,
 };
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const log = (line) => console.error(`[bench:events] ${line}`);
 
 async function brokerReachable() {
@@ -105,24 +101,15 @@ async function waitForEmptyOutbox(maxMs = 60_000) {
  * (so both have run the hold path before they are measured); returns the pay requests.
  */
 async function heldSeats(url, otherUrl, count) {
-  const seats = await createBookableSeats(url, {
+  const { seats, fans } = await seatsAndFans(url, {
     title: 'Events bench',
-    count,
+    label: 'events-bench',
+    seats: count,
     seatsPerSchedule: SEATS_PER_SCHEDULE,
     price: PRICE,
   });
-  const users = await insertUsers(count, 'events-bench', { balance: PRICE });
-  const tokens = await issueQueueTokens(url, users, seats.concertId);
-  for (let attempt = 0; ; attempt++) {
-    const status = await api(url, 'GET', '/queue/status', undefined, {
-      'queue-token': tokens.at(-1),
-    });
-    if (status.body?.status === 'ACTIVE') break;
-    if (attempt > 100) throw new Error('fans were not admitted');
-    await sleep(200);
-  }
-  const payments = await inBatches(users, 100, async (user, i) => {
-    const headers = { ...JSON_HEADERS, ...user.auth, 'queue-token': tokens[i] };
+  const payments = await inBatches(fans, 100, async (fan, i) => {
+    const headers = fanHeaders(fan);
     const hold = await api(i % 2 ? otherUrl : url, 'POST', '/reservations', seats[i], headers);
     if (hold.status !== 201) throw new Error(`setup hold answered ${hold.status}`);
     return { headers, body: JSON.stringify({ reservationIds: [hold.body.id] }) };
@@ -131,56 +118,12 @@ async function heldSeats(url, otherUrl, count) {
 }
 
 async function payRound(url, payments) {
-  let next = 0;
-  const latencies = [];
-  const statuses = {};
-  const cpuMeter = startCpuMeter();
-  const instance = autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount: payments.length,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const payment = payments[next++];
-          return { ...request, path: '/payments', headers: payment.headers, body: payment.body };
-        },
-      },
-    ],
-  });
-  const busy = busyClock(instance, cpuMeter.startedAt);
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    latencies.push(responseTime);
-    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-  });
-  const result = await instance;
-  const seconds = busy();
-  return {
-    seconds,
-    completed: statuses[201] ?? 0,
-    latencies,
-    statuses,
-    errors: result.errors + result.timeouts,
-    cpu: cpuMeter.stop(seconds),
-  };
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round = (ms) => Math.round(ms * 100) / 100;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : round((sorted[mid - 1] + sorted[mid]) / 2);
+  const round = await postEach(url, '/payments', payments, { connections: CONNECTIONS });
+  return { ...round, completed: round.statuses[201] ?? 0 };
 }
 
 function merge(rounds) {
-  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const latencies = rounds.flatMap((r) => r.latencies);
   const statuses = {};
   for (const round of rounds) {
     for (const [code, n] of Object.entries(round.statuses))
@@ -191,9 +134,7 @@ function merge(rounds) {
   const pct = (key) => Math.round(rounds.reduce((s, r) => s + r.cpu[key] * r.seconds, 0) / seconds);
   return {
     rps: Math.round(completed / seconds),
-    p50: round(percentile(latencies, 50)),
-    p95: round(percentile(latencies, 95)),
-    p99: round(percentile(latencies, 99)),
+    ...latencyPercentiles(latencies),
     statuses,
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     cpu: { api: pct('api'), db: pct('db'), redis: pct('redis'), generator: pct('generator') },
@@ -316,14 +257,14 @@ export async function run({ url, serverEnv: env = serverEnv, serverCpu }) {
     rows.summary = {
       ratio: Math.round((on.rps / offMerged.rps) * 1000) / 1000,
       pairRatios,
-      medianPairRatio: median(pairRatios),
+      medianPairRatio: roundTo(median(pairRatios)),
       onRps: on.rps,
       offRps: offMerged.rps,
       rounds: ROUNDS.length,
       paymentsPerRound: ROUND_PAYMENTS,
       relayEventsPerSecond: relay.rps,
       relayEvents: relay.events,
-      relaySeconds: Math.round(relay.seconds * 100) / 100,
+      relaySeconds: roundTo(relay.seconds),
     };
     return rows;
   } finally {
@@ -347,16 +288,10 @@ export function summaryLines(summary) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const prefix = `bench:events:${Date.now()}:`;
-  const env = { ...serverEnv, REDIS_KEY_PREFIX: prefix };
-  const server = await startServer({ port: Number(process.env.BENCH_PORT ?? 3140), cpu: 0, env });
-  try {
-    const rows = await run({ url: server.url, serverEnv: env, serverCpu: 0 });
-    printTable(rows);
-    for (const line of summaryLines(rows.summary)) console.log(line);
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-    await removeRedisKeys(prefix);
-  }
+  await runStandalone('events', {
+    port: 3140,
+    serverEnv,
+    run,
+    after: (rows) => console.log(summaryLines(rows.summary).join('\n')),
+  });
 }

@@ -34,6 +34,27 @@ export const AUTH_SERVER_ENV = {
   AUTH_SIGNUPS_PER_HOUR: '0',
 };
 
+/**
+ * Every fan ACTIVE at once (the waiting room is not what holds and payments measure), and tokens
+ * and holds that outlive a scenario's setup and run.
+ */
+export const ADMIT_ALL_ENV = {
+  QUEUE_MAX_ACTIVE_USERS: '1000000',
+  QUEUE_ADMIT_PER_SECOND: '100000',
+  QUEUE_ACTIVE_TTL_SECONDS: '3600',
+  RESERVATION_HOLD_SECONDS: '900',
+};
+
+/**
+ * A realistic line for the status-poll loads: a few ACTIVE, most WAITING (position lookups
+ * included), and no token dropped as idle between two loads.
+ */
+export const POLL_LINE_ENV = {
+  QUEUE_MAX_ACTIVE_USERS: '100',
+  QUEUE_ADMIT_PER_SECOND: '100',
+  QUEUE_WAITING_IDLE_SECONDS: '900',
+};
+
 // MySQL on this box is reached over its Unix socket when it has one (as a same-host deployment
 // would be configured; BENCH_DB_SOCKET= forces loopback TCP). Printed with every result.
 const DEFAULT_DB_SOCKET = '/run/mysqld/mysqld.sock';
@@ -48,6 +69,11 @@ export function hasTaskset() {
   } catch {
     return false;
   }
+}
+
+/** BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a load spends its CPU. */
+export function benchNodeArgs() {
+  return process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 }
 
 /**
@@ -65,24 +91,37 @@ export async function startServer({ port, env = {}, cpu, root = APP_ROOT } = {})
     ...(DB_SOCKET ? { DB_SOCKET_PATH: DB_SOCKET } : {}),
     ...env,
   };
+  return startNodeProcess({
+    what: `server on ${port}`,
+    nodeArgs: [...benchNodeArgs(), 'dist/main.js'],
+    cwd: root,
+    env: serverEnv,
+    cpu,
+    port,
+    readyPath: '/health/ready',
+  });
+}
+
+/**
+ * Any bench server process (the service, a baseline): `node ...nodeArgs` listening on `port`,
+ * pinned to `cpu` when taskset is there, its CPU counted in the `api` column, ready once
+ * `readyPath` answers 2xx. Returns `{ url, child, stop }`.
+ */
+export async function startNodeProcess({ what, nodeArgs, cwd, env, cpu, port, readyPath }) {
   // `cpu: 'all'` unpins explicitly: a child inherits its parent's affinity, and the runner pins
   // itself (the load generator) to CPU 1.
   const pin = cpu !== undefined && hasTaskset();
   const cpuList = cpu === 'all' ? `0-${os.cpus().length - 1}` : String(cpu);
-  // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a load spends its CPU.
-  const nodeArgs = [
-    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-    'dist/main.js',
-  ];
-  const options = { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] };
+  const options = { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] };
   const child = pin
     ? spawn('taskset', ['-c', cpuList, 'node', ...nodeArgs], options)
     : spawn('node', nodeArgs, options);
   countAsApi(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited`);
     try {
-      const response = await fetch(`${url}/health/ready`);
+      const response = await fetch(`${url}${readyPath}`);
       if (response.ok) return { url, child, stop: () => stopChild(child) };
     } catch {
       // not up yet
@@ -90,7 +129,44 @@ export async function startServer({ port, env = {}, cpu, root = APP_ROOT } = {})
     await sleep(200);
   }
   child.kill('SIGKILL');
-  throw new Error(`server on ${port} did not become ready`);
+  throw new Error(`${what} did not become ready`);
+}
+
+/**
+ * Pins this process (the load generator) to CPU 1 so the servers, pinned to CPU 0, do not share
+ * its core. False where it cannot (one core, no taskset).
+ */
+export function pinGeneratorToCpu1() {
+  if (os.cpus().length < 2 || !hasTaskset()) return false;
+  try {
+    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A scenario run on its own: one server on a fresh Redis key prefix (no line left over from an
+ * earlier run, and its keys removed at the end), `run` against it, its rows printed as a table and
+ * `after(rows, { pinned })` for what else the scenario prints. The server runs on CPU 0; with
+ * `pinGenerator`, this process moves to CPU 1 as bench/run.mjs does (or neither is pinned).
+ */
+export async function runStandalone(name, { port, serverEnv = {}, pinGenerator, run, after }) {
+  const pinned = pinGenerator ? pinGeneratorToCpu1() : false;
+  const cpu = pinGenerator && !pinned ? undefined : 0;
+  const prefix = `bench:${name}:${Date.now()}:`;
+  const env = { ...serverEnv, REDIS_KEY_PREFIX: prefix };
+  const server = await startServer({ port: Number(process.env.BENCH_PORT ?? port), cpu, env });
+  try {
+    const rows = await run({ url: server.url, serverEnv: env, serverCpu: cpu });
+    printTable(rows);
+    after?.(rows, { pinned });
+  } finally {
+    await server.stop();
+    await closeBenchDb();
+    await removeRedisKeys(prefix);
+  }
 }
 
 // ---- Accounts -------------------------------------------------------------------------------
@@ -114,6 +190,26 @@ export function mintAccessToken(userId, { ttl = '2h' } = {}) {
     .sign(key);
 }
 
+const DB_TCP = {
+  host: process.env.DB_HOST ?? '127.0.0.1',
+  port: Number(process.env.DB_PORT ?? 3306),
+};
+const DB_LOGIN = { user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' };
+
+/** A connection with no database chosen, over TCP: for statements about databases and users. */
+export function adminConnection() {
+  return mysql.createConnection({ ...DB_TCP, ...DB_LOGIN });
+}
+
+export async function dropDatabases(names) {
+  const db = await adminConnection();
+  try {
+    for (const name of names) await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await db.end();
+  }
+}
+
 const pools = new Map();
 
 /** A MySQL pool on the bench database (or `database`), over the socket the servers use. */
@@ -121,11 +217,8 @@ export function benchDb(database = BENCH_DB_NAME) {
   let pool = pools.get(database);
   if (!pool) {
     pool = mysql.createPool({
-      ...(DB_SOCKET
-        ? { socketPath: DB_SOCKET }
-        : { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306) }),
-      user: process.env.DB_USER ?? 'root',
-      password: process.env.DB_PASSWORD ?? '',
+      ...(DB_SOCKET ? { socketPath: DB_SOCKET } : DB_TCP),
+      ...DB_LOGIN,
       database,
       timezone: 'Z',
       connectionLimit: 4,
@@ -228,6 +321,109 @@ export async function issueQueueTokens(url, users, concertId) {
     );
     return issued.body.token;
   });
+}
+
+/** The concert's own waiting-room limits (admin API), over the servers' defaults. */
+export async function setWaitingRoom(url, concertId, limits) {
+  await expectStatus(
+    () =>
+      api(url, 'PUT', `/admin/concerts/${concertId}/waiting-room`, limits, {
+        'x-admin-key': ADMIN_KEY,
+      }),
+    [200],
+    'PUT waiting-room',
+  );
+}
+
+/**
+ * A line to poll: a concert (with `room`, its waiting-room limits), `count` users inserted as
+ * `label` and a queue token for each, issued in order.
+ */
+export async function queueLine(url, { title, label, count, room, database }) {
+  const concertId = await createConcert(url, title);
+  if (room) await setWaitingRoom(url, concertId, room);
+  const users = await insertUsers(count, label, { database });
+  const tokens = await issueQueueTokens(url, users, concertId);
+  return { concertId, users, tokens };
+}
+
+/** `count` users (wallets holding `balance`), each given its queue token for `concertId` as `.token`. */
+export async function fansWithTokens(url, { count, label, concertId, balance }) {
+  const users = await insertUsers(count, label, { balance });
+  const tokens = await issueQueueTokens(url, users, concertId);
+  return users.map((user, i) => Object.assign(user, { token: tokens[i] }));
+}
+
+/**
+ * `seats` seats of a new concert (schedules of `seatsPerSchedule`) at `price`, and `fans` fans
+ * (one per seat unless told) with that price in cash and ACTIVE queue tokens for the concert.
+ */
+export async function seatsAndFans(
+  url,
+  { title, label, seats, fans = seats, price, seatsPerSchedule = 500 },
+) {
+  const bookable = await createBookableSeats(url, { title, count: seats, seatsPerSchedule, price });
+  const concertId = bookable.concertId;
+  const crowd = await fansWithTokens(url, { count: fans, label, concertId, balance: price });
+  await waitUntilActive(url, crowd.at(-1).token);
+  return { seats: bookable, fans: crowd };
+}
+
+/** The admission job (each second, on every instance) lets a line in: waits for its last token. */
+export async function waitUntilActive(url, token) {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': token });
+    if (status.body?.status === 'ACTIVE') return;
+    await sleep(200);
+  }
+  throw new Error('fans were not admitted');
+}
+
+export const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** What a fan's hold or payment carries: its bearer and its queue token. */
+export const fanHeaders = (fan) => ({ ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token });
+
+/** autocannon requests: status polls cycling through `tokens` (a poll takes no bearer). */
+export function pollRequests(tokens) {
+  let next = 0;
+  return [
+    {
+      method: 'GET',
+      path: '/queue/status',
+      setupRequest: (request) => ({
+        ...request,
+        headers: { ...request.headers, 'queue-token': tokens[next++ % tokens.length] },
+      }),
+    },
+  ];
+}
+
+/**
+ * autocannon requests: token issues for `concertId`, each by the next of `users` (cycling), a
+ * newcomer's the first time round and a returning user's after; `onToken` sees each 201's token.
+ */
+export function tokenRequests(users, concertId, { onToken } = {}) {
+  let next = 0;
+  const body = JSON.stringify({ concertId });
+  return [
+    {
+      method: 'POST',
+      path: '/queue/tokens',
+      body,
+      setupRequest: (request) => ({
+        ...request,
+        headers: { ...JSON_HEADERS, ...users[next++ % users.length].auth },
+      }),
+      ...(onToken
+        ? {
+            onResponse: (status, responseBody) => {
+              if (status === 201) onToken(JSON.parse(responseBody).token);
+            },
+          }
+        : {}),
+    },
+  ];
 }
 
 async function stopChild(child) {
@@ -382,17 +578,106 @@ function percentile(result, p) {
   return Math.round((p90 + ((p97_5 - p90) * (p - 90)) / 7.5) * 100) / 100;
 }
 
+/**
+ * Sends each of `prepared` (`{ headers, body }`) once, a POST to `path` on `url`, `connections`
+ * at a time, and keeps every latency: a fixed-size load's percentiles from the answers themselves.
+ */
+export async function postEach(url, path, prepared, { connections = 50 } = {}) {
+  let next = 0;
+  const latencies = [];
+  const statuses = {};
+  const cpuMeter = startCpuMeter();
+  const instance = autocannon({
+    url,
+    connections,
+    amount: prepared.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const { headers, body } = prepared[next++ % prepared.length];
+          return { ...request, path, headers, body };
+        },
+      },
+    ],
+  });
+  const busy = busyClock(instance, cpuMeter.startedAt);
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    latencies.push(responseTime);
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const seconds = busy();
+  return {
+    seconds,
+    latencies,
+    statuses,
+    errors: result.errors + result.timeouts,
+    cpu: cpuMeter.stop(seconds),
+  };
+}
+
+export const roundTo = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The nearest-rank percentile `p` of ascending `sorted` (0 when empty). */
+export function nearestRank(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** p50/p95/p99 in ms (2 decimals) of latencies a bench collected itself. */
+export function latencyPercentiles(latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p) => roundTo(nearestRank(sorted, p));
+  return { p50: at(50), p95: at(95), p99: at(99) };
+}
+
+/** µs of API (server process) CPU per request: a load row's API CPU % of a core over its rate. */
+export const apiCpuUs = (row) => (row.cpu && row.rps ? (row.cpu.api / 100) * (1e6 / row.rps) : 0);
+
+/** How many answers of `statuses` ({ code: count }) have a code `matches` accepts. */
+export function statusCount(statuses, matches) {
+  return Object.entries(statuses)
+    .filter(([code]) => matches(Number(code)))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
+/** The per-load columns of every results table (console and docs) after the load's name. */
+export const LOAD_COLUMNS = ['req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'statuses', 'errors'];
+
+/** A row's CPU use per role, `api/db/redis/generator` (empty for a row without its own). */
+export const cpuCell = (row) =>
+  row.cpu ? `${row.cpu.api}/${row.cpu.db}/${row.cpu.redis}/${row.cpu.generator}` : '';
+
+/** The commit a checkout is at and whether its src/ differs from it (read-only git), or undefined. */
+export function gitBuild(root) {
+  const git = (...gitArgs) =>
+    execFileSync('git', ['-C', root, ...gitArgs], {
+      encoding: 'utf8',
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD');
+    try {
+      git('diff', '--quiet', 'HEAD', '--', 'src');
+      return { commit, dirty: false };
+    } catch {
+      return { commit, dirty: true };
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 export function printTable(rows) {
-  const header = [
-    'scenario',
-    'req/s',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-    'statuses',
-    'errors',
-    'cpu% api/db/redis/gen',
-  ];
+  const header = ['scenario', ...LOAD_COLUMNS, 'cpu% api/db/redis/gen'];
   const lines = rows.map((r) => [
     r.name,
     String(r.rps),
@@ -403,7 +688,7 @@ export function printTable(rows) {
       .map(([code, count]) => `${code}:${count}`)
       .join(' '),
     String(r.errors),
-    r.cpu ? `${r.cpu.api}/${r.cpu.db}/${r.cpu.redis}/${r.cpu.generator}` : '',
+    cpuCell(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cols) => cols.map((c, i) => c.padEnd(widths[i])).join('  ');

@@ -5,19 +5,16 @@
 // The payment step and the hold step are reported as separate rows (latencies split per step).
 // A second load pays seats held beforehand (holds not measured): the payment endpoint alone.
 // Usage: npm run bench:pay   (env: BENCH_DURATION seconds, default 10; BENCH_PAY_USERS, 16000)
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ADMIT_ALL_ENV,
   api,
-  busyClock,
-  closeBenchDb,
-  createBookableSeats,
+  fanHeaders,
   inBatches,
-  insertUsers,
-  issueQueueTokens,
-  printTable,
-  removeRedisKeys,
+  latencyPercentiles,
+  postEach,
+  runStandalone,
+  seatsAndFans,
   startCpuMeter,
-  startServer,
 } from './lib.mjs';
 import autocannon from 'autocannon';
 
@@ -28,59 +25,31 @@ const SEATS_PER_SCHEDULE = 500;
 const PRICE = 50_000;
 const CONNECTIONS = 50;
 
-/** Everyone admitted at once, and holds/tokens that outlive setup + run. */
-export const serverEnv = {
-  QUEUE_MAX_ACTIVE_USERS: '1000000',
-  QUEUE_ADMIT_PER_SECOND: '100000',
-  QUEUE_ACTIVE_TTL_SECONDS: '3600',
-  RESERVATION_HOLD_SECONDS: '900',
-};
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
+export const serverEnv = ADMIT_ALL_ENV;
 
 async function setUp(url) {
   const schedules = Math.ceil(USERS / SEATS_PER_SCHEDULE);
-  console.error(`[bench:pay] creating ${schedules} schedules of ${SEATS_PER_SCHEDULE} seats`);
-  const seats = await createBookableSeats(url, {
+  console.error(
+    `[bench:pay] creating ${schedules} schedules of ${SEATS_PER_SCHEDULE} seats, ` +
+      `${USERS} fans with cash and ACTIVE tokens`,
+  );
+  return seatsAndFans(url, {
     title: 'Pay bench',
-    count: schedules * SEATS_PER_SCHEDULE,
+    label: 'pay-bench',
+    seats: schedules * SEATS_PER_SCHEDULE,
+    fans: USERS,
     seatsPerSchedule: SEATS_PER_SCHEDULE,
     price: PRICE,
   });
-
-  console.error(`[bench:pay] creating ${USERS} fans with cash and ACTIVE tokens`);
-  const users = await insertUsers(USERS, 'pay-bench', { balance: PRICE });
-  const tokens = await issueQueueTokens(url, users, seats.concertId);
-  const fans = users.map((user, i) => ({ userId: user.id, auth: user.auth, token: tokens[i] }));
-
-  // The admission job (every instance, each second) lets the whole line in; wait for the last fan.
-  const last = fans.at(-1);
-  for (let attempt = 0; ; attempt++) {
-    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': last.token });
-    if (status.body?.status === 'ACTIVE') break;
-    if (attempt > 100) throw new Error('fans were not admitted');
-    await sleep(200);
-  }
-  return { fans, seats };
 }
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round = (ms) => Math.round(ms * 100) / 100;
 
 function row(name, step, seconds, cpu) {
-  const sorted = [...step.latencies].sort((a, b) => a - b);
   return {
     cpu,
     name,
-    requests: sorted.length,
-    rps: Math.round(sorted.length / seconds),
-    p50: round(percentile(sorted, 50)),
-    p95: round(percentile(sorted, 95)),
-    p99: round(percentile(sorted, 99)),
+    requests: step.latencies.length,
+    rps: Math.round(step.latencies.length / seconds),
+    ...latencyPercentiles(step.latencies),
     statuses: step.statuses,
     errors: step.errors,
   };
@@ -121,7 +90,7 @@ async function holdThenPay(url, fans, seats, duration) {
           return {
             ...request,
             path: '/reservations',
-            headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
+            headers: fanHeaders(fan),
             body: JSON.stringify(seats[i % seats.length]),
           };
         },
@@ -134,7 +103,7 @@ async function holdThenPay(url, fans, seats, duration) {
         setupRequest: (request, context) => ({
           ...request,
           path: '/payments',
-          headers: { ...JSON_HEADERS, ...context.fan.auth, 'queue-token': context.fan.token },
+          headers: fanHeaders(context.fan),
           // A failed hold leaves id 0: the payment then answers 400 and is counted as such.
           body: JSON.stringify({ reservationIds: [context.reservationId] }),
         }),
@@ -172,15 +141,9 @@ async function holdThenPay(url, fans, seats, duration) {
 async function payPreHeld(url, fans, seats) {
   console.error(`[bench:pay] holding a seat for each of ${fans.length} remaining fans`);
   const holds = await inBatches(fans, 100, async (fan, i) => {
-    const hold = await api(url, 'POST', '/reservations', seats[i], {
-      ...fan.auth,
-      'queue-token': fan.token,
-    });
+    const hold = await api(url, 'POST', '/reservations', seats[i], fanHeaders(fan));
     if (hold.status === 201) {
-      return {
-        headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
-        body: JSON.stringify({ reservationIds: [hold.body.id] }),
-      };
+      return { headers: fanHeaders(fan), body: JSON.stringify({ reservationIds: [hold.body.id] }) };
     }
     console.error(
       `[bench:pay] a setup hold answered ${hold.status} ${hold.body?.code}; fan skipped`,
@@ -188,42 +151,14 @@ async function payPreHeld(url, fans, seats) {
     return null;
   });
   const held = holds.filter((hold) => hold !== null);
-  let next = 0;
-  const step = { latencies: [], statuses: {}, errors: 0 };
   console.error(`[bench:pay] paying ${held.length} pre-held seats`);
-  const cpuMeter = startCpuMeter();
-  const instance = autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount: held.length,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const payment = held[next++ % held.length];
-          return {
-            ...request,
-            path: '/payments',
-            headers: payment.headers,
-            body: payment.body,
-          };
-        },
-      },
-    ],
-  });
-  const busy = busyClock(instance, cpuMeter.startedAt);
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    step.latencies.push(responseTime);
-    step.statuses[statusCode] = (step.statuses[statusCode] ?? 0) + 1;
-  });
-  const result = await instance;
-  const seconds = busy();
-  step.errors = result.errors + result.timeouts;
+  const step = await postEach(url, '/payments', held, { connections: CONNECTIONS });
+  const seconds = step.seconds;
   const pay = row(
     `pay only (pre-held seats, ${SEATS_PER_SCHEDULE}-seat schedules)`,
     step,
     seconds,
-    cpuMeter.stop(seconds),
+    step.cpu,
   );
   report('pay only', pay, seconds);
   return pay;
@@ -238,18 +173,5 @@ function report(what, pay, seconds) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // A fresh key prefix, removed at the end: no line left over, none left behind.
-  const prefix = `bench:pay:${Date.now()}:`;
-  const server = await startServer({
-    port: Number(process.env.BENCH_PORT ?? 3102),
-    cpu: 0,
-    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
-  });
-  try {
-    printTable(await run({ url: server.url }));
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-    await removeRedisKeys(prefix);
-  }
+  await runStandalone('pay', { port: 3102, serverEnv, run });
 }

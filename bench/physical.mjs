@@ -12,24 +12,29 @@
 //                          its payer's token, so each fan pays once)
 //
 // Usage: npm run build && node bench/physical.mjs [--pairs 5] [--duration 5] [--only poll,issue]
-import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  ADMIN_KEY,
-  api,
+  ADMIT_ALL_ENV,
+  apiCpuUs,
   AUTH_SERVER_ENV,
   BENCH_DB_NAME,
+  benchNodeArgs,
   closeBenchDb,
-  countAsApi,
-  createBookableSeats,
   createConcert,
+  fanHeaders,
   insertUsers,
-  issueQueueTokens,
   load,
+  median,
+  pollRequests,
+  queueLine,
   removeRedisKeys,
+  roundTo as round,
+  seatsAndFans,
+  startNodeProcess,
   startServer,
+  statusCount,
+  tokenRequests,
   waitForIdleServers,
 } from './lib.mjs';
 
@@ -49,75 +54,37 @@ const ISSUE_PER_LOAD = 5000;
 const HOLDS_PER_LOAD = 2000;
 const WARM_UP = 300;
 const PRICE = 50_000;
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const BASELINE_PORT = 3198;
 
 /** Holds and tokens outlive the run; every fan is ACTIVE at once except in the poll's room. */
 const SERVER_ENV = {
-  QUEUE_MAX_ACTIVE_USERS: '1000000',
-  QUEUE_ADMIT_PER_SECOND: '100000',
-  QUEUE_ACTIVE_TTL_SECONDS: '3600',
+  ...ADMIT_ALL_ENV,
   QUEUE_WAITING_IDLE_SECONDS: '900',
-  RESERVATION_HOLD_SECONDS: '900',
   // TCP for both sides (the outside measurement's setup); the pool is the service's default.
   DB_SOCKET_PATH: '',
   DB_POOL_SIZE: '20',
 };
 
 const log = (line) => console.error(`[bench:physical] ${line}`);
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-async function startBaseline(env, cpu) {
-  const script = fileURLToPath(new URL('./physical-baseline.mjs', import.meta.url));
-  const childEnv = {
-    ...process.env,
-    ...AUTH_SERVER_ENV,
-    ...env,
-    DB_NAME: BENCH_DB_NAME,
-    PORT: String(BASELINE_PORT),
-  };
-  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), script];
-  const options = { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] };
-  const child =
-    cpu === undefined
-      ? spawn('node', nodeArgs, options)
-      : spawn('taskset', ['-c', String(cpu), 'node', ...nodeArgs], options);
-  countAsApi(child);
-  const url = `http://127.0.0.1:${BASELINE_PORT}`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error('physical baseline exited');
-    try {
-      if ((await fetch(`${url}/health`)).ok) {
-        return {
-          url,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await Promise.race([new Promise((r) => child.once('exit', r)), sleep(3000)]);
-            if (child.exitCode === null) child.kill('SIGKILL');
-          },
-        };
-      }
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('physical baseline did not start');
-}
-
-async function waitUntilActive(url, token) {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': token });
-    if (status.body?.status === 'ACTIVE') return;
-    await sleep(200);
-  }
-  throw new Error('fans were not admitted');
+function startBaseline(env, cpu) {
+  return startNodeProcess({
+    what: 'physical baseline',
+    nodeArgs: [
+      ...benchNodeArgs(),
+      fileURLToPath(new URL('./physical-baseline.mjs', import.meta.url)),
+    ],
+    env: {
+      ...process.env,
+      ...AUTH_SERVER_ENV,
+      ...env,
+      DB_NAME: BENCH_DB_NAME,
+      PORT: String(BASELINE_PORT),
+    },
+    cpu,
+    port: BASELINE_PORT,
+    readyPath: '/health',
+  });
 }
 
 /** Hands out the next item of a list to each request; fails loudly when the list runs dry. */
@@ -143,17 +110,14 @@ function loadFor(path, side, url, options) {
 async function prepare(serviceUrl, { pairs, paths, duration }) {
   const data = {};
   if (paths.includes('poll')) {
-    const concertId = await createConcert(serviceUrl, 'Physical poll');
     // A realistic line: a few ACTIVE, most WAITING (position lookups included).
-    await api(
-      serviceUrl,
-      'PUT',
-      `/admin/concerts/${concertId}/waiting-room`,
-      { maxActiveUsers: 100, admitPerSecond: 100 },
-      { 'x-admin-key': ADMIN_KEY },
-    );
-    const users = await insertUsers(POLL_USERS, 'physical-poll');
-    data.pollTokens = await issueQueueTokens(serviceUrl, users, concertId);
+    const line = await queueLine(serviceUrl, {
+      title: 'Physical poll',
+      label: 'physical-poll',
+      count: POLL_USERS,
+      room: { maxActiveUsers: 100, admitPerSecond: 100 },
+    });
+    data.pollTokens = line.tokens;
   }
   if (paths.includes('issue')) {
     // Fresh concerts make every request a newcomer's; the users are shared (their first-sight
@@ -167,17 +131,14 @@ async function prepare(serviceUrl, { pairs, paths, duration }) {
   if (paths.includes('hold') || paths.includes('pay')) {
     const holds = (pairs * 2 + 2) * HOLDS_PER_LOAD + 2 * WARM_UP;
     log(`creating ${holds} seats and fans with cash and ACTIVE tokens`);
-    const seats = await createBookableSeats(serviceUrl, {
+    const { seats, fans } = await seatsAndFans(serviceUrl, {
       title: 'Physical hold',
-      count: holds,
-      seatsPerSchedule: 500,
+      label: 'physical-fan',
+      seats: holds,
       price: PRICE,
     });
-    const users = await insertUsers(holds, 'physical-fan', { balance: PRICE });
-    const tokens = await issueQueueTokens(serviceUrl, users, seats.concertId);
-    await waitUntilActive(serviceUrl, tokens.at(-1));
-    data.fans = users.map((user, i) => ({
-      headers: { ...JSON_HEADERS, ...user.auth, 'queue-token': tokens[i] },
+    data.fans = fans.map((fan, i) => ({
+      headers: fanHeaders(fan),
       body: JSON.stringify(seats[i]),
     }));
   }
@@ -239,40 +200,12 @@ async function measurePath(path, sides, data, { pairs, duration }) {
         )
       : 0;
   const optionsFor = () => {
-    if (path === 'poll') {
-      let next = 0;
-      const tokens = data.pollTokens;
-      return {
-        duration,
-        requests: [
-          {
-            method: 'GET',
-            path: '/queue/status',
-            setupRequest: (request) => ({
-              ...request,
-              headers: { 'queue-token': tokens[next++ % tokens.length] },
-            }),
-          },
-        ],
-      };
-    }
+    if (path === 'poll') return { duration, requests: pollRequests(data.pollTokens) };
     if (path === 'issue') {
-      const body = JSON.stringify({ concertId: data.issueConcerts[issueConcert++] });
-      const users = data.issueUsers;
-      let next = 0;
+      const concertId = data.issueConcerts[issueConcert++];
       return {
-        amount: users.length,
-        requests: [
-          {
-            method: 'POST',
-            path: '/queue/tokens',
-            body,
-            setupRequest: (request) => ({
-              ...request,
-              headers: { ...JSON_HEADERS, ...users[next++].auth },
-            }),
-          },
-        ],
+        amount: data.issueUsers.length,
+        requests: tokenRequests(data.issueUsers, concertId),
       };
     }
     if (path === 'hold') return { amount: HOLDS_PER_LOAD, requests: holdRequests(fans, held) };
@@ -309,18 +242,9 @@ async function measurePath(path, sides, data, { pairs, duration }) {
   return { rows, ratios };
 }
 
-const fiveXx = (rows) =>
-  rows.reduce(
-    (sum, row) =>
-      sum +
-      Object.entries(row.statuses)
-        .filter(([code]) => Number(code) >= 500)
-        .reduce((n, [, count]) => n + count, 0),
-    0,
-  );
-
-/** µs of API (server process) CPU per request: its CPU % of a core over its rate. */
-const cpuPerRequestUs = (row) => (row.cpu && row.rps ? (row.cpu.api / 100) * (1e6 / row.rps) : 0);
+/** Answers across `rows` whose status `matches` accepts. */
+const countOf = (rows, matches) =>
+  rows.reduce((n, row) => n + statusCount(row.statuses, matches), 0);
 
 function summarise(path, { rows, ratios }) {
   const side = (name) => rows.filter((r) => r.side === name);
@@ -336,24 +260,17 @@ function summarise(path, { rows, ratios }) {
     baselineRps: median(baseline.map((r) => r.rps)),
     serviceP99: median(service.map((r) => r.p99)),
     baselineP99: median(baseline.map((r) => r.p99)),
-    serviceCpuUs: Math.round(median(service.map(cpuPerRequestUs))),
-    baselineCpuUs: Math.round(median(baseline.map(cpuPerRequestUs))),
+    serviceCpuUs: Math.round(median(service.map(apiCpuUs))),
+    baselineCpuUs: Math.round(median(baseline.map(apiCpuUs))),
     ratio: round(median(rpsRatios)),
     ratioMin: round(Math.min(...rpsRatios)),
     ratioMax: round(Math.max(...rpsRatios)),
     p99Ratio: round(median(p99Ratios)),
     p99RatioMin: round(Math.min(...p99Ratios)),
     p99RatioMax: round(Math.max(...p99Ratios)),
-    service5xx: fiveXx(service),
-    baseline5xx: fiveXx(baseline),
-    nonSuccess: service.reduce(
-      (n, r) =>
-        n +
-        Object.entries(r.statuses)
-          .filter(([code]) => Number(code) >= 300)
-          .reduce((m, [, c]) => m + c, 0),
-      0,
-    ),
+    service5xx: countOf(service, (code) => code >= 500),
+    baseline5xx: countOf(baseline, (code) => code >= 500),
+    nonSuccess: countOf(service, (code) => code >= 300),
     target: RATIO_TARGETS[path],
     generatorCpu: median(service.map((r) => r.cpu?.generator ?? 0)),
   };

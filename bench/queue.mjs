@@ -4,16 +4,14 @@
 // ACTIVE; one Lua script per poll; no bearer). Users are inserted into MySQL and their access
 // tokens minted with the bench's secret (bench/lib.mjs).
 // Usage: npm run bench:queue   (env: BENCH_DURATION seconds, default 10; BENCH_QUEUE_USERS, 15000)
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import {
-  closeBenchDb,
   createConcert,
   insertUsers,
   load,
-  printTable,
-  removeRedisKeys,
-  startServer,
+  pollRequests,
+  runStandalone,
+  tokenRequests,
 } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -30,79 +28,41 @@ export const serverEnv = {
   QUEUE_WAITING_IDLE_SECONDS: '900',
 };
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 export async function run({ url, duration = DURATION }) {
   const rows = [];
   console.error(`[bench:queue] creating ${USERS} users`);
   const concertId = await createConcert(url, 'Queue bench');
-  const body = JSON.stringify({ concertId });
   const users = await insertUsers(USERS, 'queue-bench');
 
   // 1. Every request a user who has never asked: 201, the MySQL lookup batched, the join script.
   const tokens = [];
-  let nextNewcomer = 0;
   rows.push(
     await load(`token issue, ${USERS} newcomers (201)`, {
       url,
       connections: CONNECTIONS,
       amount: users.length,
-      requests: [
-        {
-          method: 'POST',
-          path: '/queue/tokens',
-          body,
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...JSON_HEADERS, ...users[nextNewcomer++ % users.length].auth },
-          }),
-          onResponse: (status, body) => {
-            if (status === 201) tokens.push(JSON.parse(body).token);
-          },
-        },
-      ],
+      requests: tokenRequests(users, concertId, { onToken: (token) => tokens.push(token) }),
     }),
   );
   if (tokens.length === 0) throw new Error('no token was issued');
 
   // 2. The same users asking again (a reload, a retry): their live token back, Redis only.
-  let nextReturning = 0;
   rows.push(
     await load('token issue, returning users (200)', {
       url,
       connections: CONNECTIONS,
       duration,
-      requests: [
-        {
-          method: 'POST',
-          path: '/queue/tokens',
-          body,
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...JSON_HEADERS, ...users[nextReturning++ % users.length].auth },
-          }),
-        },
-      ],
+      requests: tokenRequests(users, concertId),
     }),
   );
 
   // 3. Status polls cycling through every token: position, measured-rate ETA, poll hint.
-  let nextPoll = 0;
   rows.push(
     await load(`status poll, ${tokens.length} in line`, {
       url,
       connections: CONNECTIONS,
       duration,
-      requests: [
-        {
-          method: 'GET',
-          path: '/queue/status',
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...request.headers, 'queue-token': tokens[nextPoll++ % tokens.length] },
-          }),
-        },
-      ],
+      requests: pollRequests(tokens),
     }),
   );
 
@@ -119,36 +79,16 @@ export async function run({ url, duration = DURATION }) {
   return rows;
 }
 
-function pinSelfToCpu1() {
-  try {
-    if (os.cpus().length < 2) return false;
-    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // Server on CPU 0, this load generator on CPU 1, as bench/run.mjs does.
-  const pinned = pinSelfToCpu1();
-  const prefix = `bench:queue:${Date.now()}:`;
-  const server = await startServer({
+  await runStandalone('queue', {
     port: 3111,
-    cpu: pinned ? 0 : undefined,
-    // A fresh key prefix: no tokens left over from an earlier run stand in this line.
-    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
+    pinGenerator: true,
+    serverEnv,
+    run,
+    after: (_rows, { pinned }) =>
+      console.log(
+        `\n${pinned ? 'server pinned to CPU 0, load generator to CPU 1' : 'not pinned'}; ` +
+          `MySQL and Redis on the same box; ${os.cpus().length} cores; non-2xx per row under statuses`,
+      ),
   });
-  try {
-    const rows = await run({ url: server.url });
-    printTable(rows);
-    console.log(
-      `\n${pinned ? 'server pinned to CPU 0, load generator to CPU 1' : 'not pinned'}; ` +
-        `MySQL and Redis on the same box; ${os.cpus().length} cores; non-2xx per row under statuses`,
-    );
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-    await removeRedisKeys(prefix);
-  }
 }

@@ -16,25 +16,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { closeBenchDb, roundTo, startServer } from './lib.mjs';
 import {
-  api,
-  BENCH_DB_NAME,
-  closeBenchDb,
-  createBookableSeats,
-  inBatches,
-  insertUsers,
-  startServer,
-} from './lib.mjs';
+  bookingPaths,
+  counterMeter,
+  headline,
+  requestsOption,
+  SERVER_ENV,
+} from './per-request.mjs';
 
 const run = promisify(execFile);
-const { values: args } = parseArgs({
-  options: { requests: { type: 'string', default: '300' } },
-});
-const REQUESTS = Number(args.requests);
-const CONCURRENCY = 10;
-const IDLE_WINDOW_MS = 4_000;
+const REQUESTS = requestsOption(300);
 /** Our own INFO calls are not the service's work. */
 const IGNORED = new Set(['info']);
 
@@ -165,19 +159,6 @@ const minus = (a, b) => ({
   perNode: a.perNode.map((n, i) => n - b.perNode[i]),
 });
 
-function round(value, digits = 2) {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-async function expectAll(items, call, expected, what) {
-  const statuses = await inBatches(items, CONCURRENCY, async (item) => (await call(item)).status);
-  const wrong = statuses.filter((s) => !expected.includes(s));
-  if (wrong.length > 0)
-    throw new Error(`${what}: ${wrong.length} answers not ${expected}: ${wrong[0]}`);
-  return statuses.length;
-}
-
 // ---- One topology ---------------------------------------------------------------------------
 
 async function measureTopology(label, { masters, cluster }) {
@@ -188,115 +169,40 @@ async function measureTopology(label, { masters, cluster }) {
     : { REDIS_URL: `redis://127.0.0.1:${redis.ports[0]}/0` };
   const server = await startServer({
     port: Number(process.env.BENCH_PORT ?? 3112),
-    env: {
-      ...env,
-      REDIS_KEY_PREFIX: 'bench:ops:',
-      QUEUE_MAX_ACTIVE_USERS: '1000000',
-      QUEUE_ADMIT_PER_SECOND: '100000',
-      QUEUE_ACTIVE_TTL_SECONDS: '3600',
-      RESERVATION_HOLD_SECONDS: '900',
-      EVENTS_AMQP_URL: process.env.EVENTS_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    },
+    env: { ...SERVER_ENV, ...env, REDIS_KEY_PREFIX: 'bench:ops:' },
   });
   try {
-    const seats = await createBookableSeats(server.url, {
+    const paths = await bookingPaths(server.url, {
       title: `Redis ops bench (${label})`,
+      label: `redis-ops-${label}`,
       count: REQUESTS,
-      seatsPerSchedule: 500,
-      price: 1000,
     });
-    const fans = await insertUsers(REQUESTS, `redis-ops-${label}`, { balance: 100_000 });
-
-    const idleBefore = await commandStats(clients);
-    await sleep(IDLE_WINDOW_MS);
-    const idle = minus(await commandStats(clients), idleBefore);
-    const perSecond = (k) => idle[k] / (IDLE_WINDOW_MS / 1000);
+    const meter = counterMeter(() => commandStats(clients), minus);
+    const background = await meter.idle();
 
     const rows = [];
     const measure = async (name, work) => {
-      const before = await commandStats(clients);
-      const started = performance.now();
-      const answered = await work();
-      const seconds = (performance.now() - started) / 1000;
-      const used = minus(await commandStats(clients), before);
-      const net = (k) => Math.max(0, used[k] - perSecond(k) * seconds) / answered;
+      const { answered, used, net } = await meter.perRequest(work);
       rows.push({
         topology: label,
         path: name,
         requests: answered,
-        commands: round(net('commands')),
-        scripts: round(net('scripts')),
-        redisCpuUs: round(net('usec'), 1),
+        commands: roundTo(net('commands')),
+        scripts: roundTo(net('scripts')),
+        redisCpuUs: roundTo(net('usec'), 1),
         // One room's keys share a slot, so its traffic lands on one master.
         busiestMaster: `${Math.round((100 * Math.max(...used.perNode)) / used.commands)}%`,
       });
     };
-
-    const tokens = new Array(fans.length);
-    await measure('token issue', () =>
-      expectAll(
-        fans.map((fan, i) => ({ fan, i })),
-        async ({ fan, i }) => {
-          const issued = await api(
-            server.url,
-            'POST',
-            '/queue/tokens',
-            { concertId: seats.concertId },
-            fan.auth,
-          );
-          tokens[i] = issued.body?.token;
-          return issued;
-        },
-        [200, 201],
-        'token issue',
-      ),
-    );
-    fans.forEach((fan, i) => (fan.headers = { ...fan.auth, 'queue-token': tokens[i] }));
+    await measure('token issue', paths.issue);
     // Everyone ACTIVE before the rest is measured (the admission job runs twice a second).
-    for (let i = 0; i < 100; i++) {
-      const last = await api(server.url, 'GET', '/queue/status', undefined, fans.at(-1).headers);
-      if (last.body?.status === 'ACTIVE') break;
-      await sleep(200);
-    }
-    await measure('status poll', () =>
-      expectAll(
-        fans,
-        (fan) => api(server.url, 'GET', '/queue/status', undefined, fan.headers),
-        [200],
-        'poll',
-      ),
-    );
-    const reservations = new Array(fans.length);
-    await measure('hold', () =>
-      expectAll(
-        fans.map((fan, i) => ({ fan, i })),
-        async ({ fan, i }) => {
-          const held = await api(server.url, 'POST', '/reservations', seats[i], fan.headers);
-          reservations[i] = held.body?.id;
-          return held;
-        },
-        [201],
-        'hold',
-      ),
-    );
-    await measure('payment', () =>
-      expectAll(
-        fans.map((fan, i) => ({ fan, i })),
-        ({ fan, i }) =>
-          api(
-            server.url,
-            'POST',
-            '/payments',
-            { reservationIds: [reservations[i]] },
-            { ...fan.headers, 'idempotency-key': `pay-${i}` },
-          ),
-        [201],
-        'payment',
-      ),
-    );
+    await paths.admitted();
+    await measure('status poll', paths.poll);
+    await measure('hold', paths.hold);
+    await measure('payment', () => paths.pay({ idempotencyKeys: true }));
     return {
       rows,
-      background: `${round(perSecond('commands'), 1)} commands/s (${label})`,
+      background: `${roundTo(background('commands'), 1)} commands/s (${label})`,
     };
   } finally {
     await server.stop();
@@ -309,7 +215,7 @@ try {
   const single = await measureTopology('single', { masters: 1, cluster: false });
   const cluster = await measureTopology('cluster', { masters: 3, cluster: true });
   console.log(
-    `Redis work per request (${REQUESTS} requests each, ${CONCURRENCY} in flight, database ${BENCH_DB_NAME}; ` +
+    headline('Redis', REQUESTS) +
       `background subtracted: ${single.background}, ${cluster.background})`,
   );
   console.table([...single.rows, ...cluster.rows]);

@@ -6,18 +6,16 @@
 //  2. the on-sale race: 1,000 fans ask for the same seat at the same instant; exactly one 201 is
 //     expected, 999 x 409, and every answer within 1 s.
 // Usage: npm run bench:reserve   (env: BENCH_DURATION seconds, default 10)
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  api,
-  closeBenchDb,
+  ADMIT_ALL_ENV,
   createBookableSeats,
-  insertUsers,
-  issueQueueTokens,
+  fanHeaders,
+  fansWithTokens,
+  latencyPercentiles,
   load,
-  printTable,
-  removeRedisKeys,
+  runStandalone,
   startCpuMeter,
-  startServer,
+  waitUntilActive,
 } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -33,21 +31,13 @@ const RACERS = 1_000;
  * guard's default in-flight cap (512) would shed part of them with 503 before they reach a hold.
  */
 export const serverEnv = {
-  QUEUE_MAX_ACTIVE_USERS: '1000000',
-  QUEUE_ADMIT_PER_SECOND: '100000',
-  QUEUE_ACTIVE_TTL_SECONDS: '3600',
-  RESERVATION_HOLD_SECONDS: '900',
+  ...ADMIT_ALL_ENV,
   OVERLOAD_MAX_IN_FLIGHT: '2000',
 };
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 /** Fans inserted into MySQL with minted bearers, each with a queue token for the concert. */
-async function createFans(url, count, label, concertId) {
-  const users = await insertUsers(count, label);
-  const tokens = await issueQueueTokens(url, users, concertId);
-  return users.map((user, i) => ({ auth: user.auth, token: tokens[i] }));
-}
+const createFans = (url, count, label, concertId) =>
+  fansWithTokens(url, { count, label, concertId });
 
 async function createSeats(url, count) {
   const seats = await createBookableSeats(url, {
@@ -56,16 +46,6 @@ async function createSeats(url, count) {
     seatsPerSchedule: SEATS_PER_SCHEDULE,
   });
   return { concertId: seats.concertId, bodies: seats.map((seat) => JSON.stringify(seat)) };
-}
-
-/** The admission job (each second) lets the whole line in; waits for the last fan. */
-async function waitUntilActive(url, fan) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const status = await api(url, 'GET', '/queue/status', undefined, { 'queue-token': fan.token });
-    if (status.body?.status === 'ACTIVE') return;
-    await sleep(200);
-  }
-  throw new Error('fans were not admitted');
 }
 
 async function setUp(url, duration) {
@@ -78,7 +58,7 @@ async function setUp(url, duration) {
   console.error(`[bench:reserve] creating ${fanCount + RACERS} fans with ACTIVE tokens`);
   const fans = await createFans(url, fanCount, 'reserve-bench', concertId);
   const racers = await createFans(url, RACERS, 'reserve-race', concertId);
-  await waitUntilActive(url, racers.at(-1));
+  await waitUntilActive(url, racers.at(-1).token);
   return { fans, racers, seats };
 }
 
@@ -101,7 +81,7 @@ async function holdDistinctSeats(url, fans, seats, duration) {
           const fan = fans[i % fans.length];
           return {
             ...request,
-            headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
+            headers: fanHeaders(fan),
             body: seats[i % seats.length],
           };
         },
@@ -124,7 +104,7 @@ async function raceForOneSeat(url, racers, seat) {
       try {
         const response = await fetch(`${url}/reservations`, {
           method: 'POST',
-          headers: { ...JSON_HEADERS, ...fan.auth, 'queue-token': fan.token },
+          headers: fanHeaders(fan),
           body: seat,
         });
         const body = await response.json();
@@ -136,8 +116,7 @@ async function raceForOneSeat(url, racers, seat) {
   );
   const seconds = performance.now() / 1000 - cpuMeter.startedAt;
   const cpu = cpuMeter.stop(seconds);
-  const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
-  const at = (p) => Math.round(sorted[Math.ceil((p / 100) * sorted.length) - 1] * 100) / 100;
+  const latencies = results.map((r) => r.ms);
   const statuses = {};
   const codes = {};
   for (const r of results) {
@@ -145,7 +124,7 @@ async function raceForOneSeat(url, racers, seat) {
     const key = r.code ? `${r.status} ${r.code}` : String(r.status);
     codes[key] = (codes[key] ?? 0) + 1;
   }
-  const max = Math.round(sorted.at(-1));
+  const max = Math.round(Math.max(...latencies));
   console.log(
     `race: ${results.length} requests for one seat answered in ${Math.round(seconds * 1000)} ms ` +
       `(slowest ${max} ms): ${JSON.stringify(codes)}`,
@@ -155,9 +134,7 @@ async function raceForOneSeat(url, racers, seat) {
     name: `race: ${racers.length} holds of one seat at once (all answered in ${max} ms)`,
     requests: results.length,
     rps: Math.round(results.length / seconds),
-    p50: at(50),
-    p95: at(95),
-    p99: at(99),
+    ...latencyPercentiles(latencies),
     statuses,
     errors: results.filter((r) => r.status === 0).length,
   };
@@ -172,17 +149,5 @@ export async function run({ url, duration = DURATION }) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const prefix = `bench:reserve:${Date.now()}:`;
-  const server = await startServer({
-    port: Number(process.env.BENCH_PORT ?? 3103),
-    cpu: 0,
-    env: { ...serverEnv, REDIS_KEY_PREFIX: prefix },
-  });
-  try {
-    printTable(await run({ url: server.url }));
-  } finally {
-    await server.stop();
-    await closeBenchDb();
-    await removeRedisKeys(prefix);
-  }
+  await runStandalone('reserve', { port: 3103, serverEnv, run });
 }

@@ -8,8 +8,6 @@
 //                      [--no-docs] [--keep-db] [--render-only]
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import mysql from 'mysql2/promise';
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,18 +27,24 @@ import {
   summaryTable as physicalTable,
 } from './physical.mjs';
 import {
+  adminConnection,
   APP_ROOT,
   BENCH_DB_NAME,
   closeBenchDb,
-  countAsApi,
-  createConcert,
+  cpuCell,
   DB_TRANSPORT,
-  hasTaskset,
-  insertUsers,
-  issueQueueTokens,
+  dropDatabases,
+  gitBuild,
   load,
+  LOAD_COLUMNS,
+  pinGeneratorToCpu1,
+  POLL_LINE_ENV,
+  pollRequests,
   printTable,
+  queueLine,
+  startNodeProcess,
   startServer,
+  statusCount,
   removeRedisKeys,
 } from './lib.mjs';
 
@@ -61,13 +65,7 @@ const TARGETS = {
 // Queue settings for the scenarios unless a scenario module exports its own `serverEnv`: every
 // bench user must become ACTIVE at once, or holds and payments would measure the waiting room.
 const SCENARIO_SERVER_ENV = { QUEUE_MAX_ACTIVE_USERS: '1000000', QUEUE_ADMIT_PER_SECOND: '100000' };
-// The status-poll comparison and the overload run use a realistic line: a few ACTIVE, most
-// WAITING (position lookups included).
-const POLL_SERVER_ENV = {
-  QUEUE_MAX_ACTIVE_USERS: '100',
-  QUEUE_ADMIT_PER_SECOND: '100',
-  QUEUE_WAITING_IDLE_SECONDS: '900',
-};
+// The status-poll comparison and the overload run use a realistic line (POLL_LINE_ENV).
 const POLL_USERS = 1000;
 // "Never hangs": no answer under overload may take longer than this.
 const OVERLOAD_MAX_LATENCY_MS = 2000;
@@ -98,8 +96,7 @@ const only = args.only ? args.only.split(',') : SCENARIOS;
 const withPhysical = !args['no-physical'] && (!args.only || only.includes('physical'));
 
 // Servers on CPU 0, this process (the load generator) on CPU 1, when the machine allows it.
-const pinned = hasTaskset() && os.cpus().length >= 2;
-if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const pinned = pinGeneratorToCpu1();
 const SERVER_CPU = pinned ? 0 : undefined;
 
 // Every server of this run gets a fresh Redis key prefix (one per scenario), so no token left over
@@ -126,64 +123,22 @@ async function startInstances(env) {
   };
 }
 
-async function startBaselineProcess(env) {
+function startBaselineProcess(env) {
   const port = 3199;
-  const command = ['node', [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url))]];
-  const child =
-    SERVER_CPU === undefined
-      ? spawn(command[0], command[1], {
-          env: { ...process.env, ...env, PORT: String(port) },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        })
-      : spawn('taskset', ['-c', String(SERVER_CPU), command[0], ...command[1]], {
-          env: { ...process.env, ...env, PORT: String(port) },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-  const url = `http://127.0.0.1:${port}`;
-  countAsApi(child);
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error('baseline server exited');
-    try {
-      if ((await fetch(`${url}/health`)).ok) {
-        return {
-          url,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await Promise.race([new Promise((r) => child.once('exit', r)), sleep(3000)]);
-          },
-        };
-      }
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('baseline server did not start');
+  return startNodeProcess({
+    what: 'baseline server',
+    nodeArgs: [fileURLToPath(new URL('./baseline-server.mjs', import.meta.url))],
+    env: { ...process.env, ...env, PORT: String(port) },
+    cpu: SERVER_CPU,
+    port,
+    readyPath: '/health',
+  });
 }
 
-/**
- * Users (inserted into MySQL, bearers minted) with queue tokens issued through the API for one
- * concert; the poll loads cycle through the tokens (a poll takes no bearer).
- */
-async function prepareTokens(url, count) {
-  const concertId = await createConcert(url, 'Poll bench');
-  const users = await insertUsers(count, 'bench-poller');
-  return issueQueueTokens(url, users, concertId);
-}
-
-function pollRequests(tokens) {
-  let next = 0;
-  return [
-    {
-      method: 'GET',
-      path: '/queue/status',
-      setupRequest: (request) => ({
-        ...request,
-        headers: { ...request.headers, 'queue-token': tokens[next++ % tokens.length] },
-      }),
-    },
-  ];
+/** A scenario's or comparison's failure becomes a note of the results; the run goes on. */
+function noteFailure(what, error) {
+  notes.push(`${what} failed: ${error instanceof Error ? error.message : error}`);
+  log(`${what} failed: ${error instanceof Error ? error.stack : error}`);
 }
 
 /**
@@ -238,26 +193,11 @@ async function overloadRun(url, tokens, capacity, via) {
   };
 }
 
-/** The commit the measured build is of, and whether src/ differed from it (read-only git). */
+/** The commit the measured build is of, and whether src/ differed from it. */
 function buildInfo() {
-  const git = (...gitArgs) =>
-    execFileSync('git', ['-C', APP_ROOT, ...gitArgs], {
-      encoding: 'utf8',
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD');
-    let dirty = false;
-    try {
-      git('diff', '--quiet', 'HEAD', '--', 'src');
-    } catch {
-      dirty = true;
-    }
-    return `${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'unknown';
-  }
+  const build = gitBuild(APP_ROOT);
+  if (!build) return 'unknown';
+  return `${build.commit}${build.dirty ? ' with uncommitted changes in src/' : ''}`;
 }
 
 async function machineInfo() {
@@ -294,11 +234,7 @@ async function machineInfo() {
   return info;
 }
 
-function fiveXx(row) {
-  return Object.entries(row.statuses)
-    .filter(([code]) => Number(code) >= 500)
-    .reduce((sum, [, count]) => sum + count, 0);
-}
+const fiveXx = (row) => statusCount(row.statuses, (code) => code >= 500);
 
 /** Matches rows to the issue's targets by what they measure (names come from each scenario). */
 function judgeTargets(rows, comparison) {
@@ -349,9 +285,7 @@ function physicalTargets(physical) {
 function overloadTargets(overload, where = 'through nginx') {
   if (!overload) return [];
   const shed = (overload.statuses[429] ?? 0) + (overload.statuses[503] ?? 0);
-  const others = Object.entries(overload.statuses)
-    .filter(([code]) => !['200', '429', '503'].includes(code))
-    .reduce((sum, [, n]) => sum + n, 0);
+  const others = statusCount(overload.statuses, (code) => ![200, 429, 503].includes(code));
   return [
     {
       name: `overload ${where}: sheds with 429/503 + Retry-After, no other error, nothing hangs`,
@@ -366,6 +300,28 @@ function overloadTargets(overload, where = 'through nginx') {
         overload.timeouts === 0 &&
         overload.maxLatencyMs <= OVERLOAD_MAX_LATENCY_MS,
     },
+  ];
+}
+
+/**
+ * Every verdict of a run's results (`comparison`: the poll against the bare baseline). Both
+ * overload runs are judged: the paced accept path (docs/operations.md, "Overload behaviour") must
+ * keep an exposed instance answering too, not only one behind nginx's max_conns.
+ */
+function allTargets(results, comparison) {
+  return [
+    ...judgeTargets(
+      results.rows.filter((r) => r.scenario !== 'baseline'),
+      comparison,
+    ),
+    ...physicalTargets(results.physical),
+    ...overloadTargets(
+      results.overload,
+      results.overloadDirect ? 'through nginx' : 'straight to the instance',
+    ),
+    ...(results.overloadDirect
+      ? overloadTargets(results.overloadDirect, 'straight to the instance')
+      : []),
   ];
 }
 
@@ -386,10 +342,7 @@ async function runScenarios(rows) {
         const produced = await scenario.run({ duration });
         if (produced.summary) summaries[name] = produced.summary;
       } catch (error) {
-        notes.push(
-          `scenario \`${name}\` failed: ${error instanceof Error ? error.message : error}`,
-        );
-        log(`scenario ${name} failed: ${error instanceof Error ? error.stack : error}`);
+        noteFailure(`scenario \`${name}\``, error);
       }
       continue;
     }
@@ -411,8 +364,7 @@ async function runScenarios(rows) {
       for (const row of produced) rows.push({ scenario: name, ...row });
       if (produced.summary) summaries[name] = produced.summary;
     } catch (error) {
-      notes.push(`scenario \`${name}\` failed: ${error instanceof Error ? error.message : error}`);
-      log(`scenario ${name} failed: ${error instanceof Error ? error.stack : error}`);
+      noteFailure(`scenario \`${name}\``, error);
     } finally {
       await servers.stop();
     }
@@ -456,12 +408,16 @@ async function runOverload(servers, tokens, capacity) {
 
 async function runPollComparison(rows) {
   log('status poll: service vs bare baseline');
-  const pollEnv = { ...POLL_SERVER_ENV, REDIS_KEY_PREFIX: prefixFor('poll') };
+  const pollEnv = { ...POLL_LINE_ENV, REDIS_KEY_PREFIX: prefixFor('poll') };
   const servers = await startInstances(pollEnv);
   let comparison;
   let overload;
   try {
-    const tokens = await prepareTokens(servers.url, POLL_USERS);
+    const { tokens } = await queueLine(servers.url, {
+      title: 'Poll bench',
+      label: 'bench-poller',
+      count: POLL_USERS,
+    });
     await sleep(1500); // let the admission job admit its first users: a mixed line
     const requests = pollRequests(tokens);
     const app = await load(`status poll (${instances === 1 ? 'service' : '3 instances'})`, {
@@ -551,17 +507,7 @@ function resultsMarkdown(results) {
     '![req/s and p99 per scenario](benchmarks/chart.svg)',
     '',
     markdownTable(
-      [
-        'scenario',
-        'load',
-        'req/s',
-        'p50 ms',
-        'p95 ms',
-        'p99 ms',
-        'statuses',
-        'errors',
-        'CPU % api/db/redis/generator',
-      ],
+      ['scenario', 'load', ...LOAD_COLUMNS, 'CPU % api/db/redis/generator'],
       results.rows.map((r) => [
         r.scenario,
         r.name,
@@ -571,7 +517,7 @@ function resultsMarkdown(results) {
         r.p99,
         statusText(r.statuses),
         r.errors,
-        r.cpu ? `${r.cpu.api}/${r.cpu.db}/${r.cpu.redis}/${r.cpu.generator}` : '',
+        cpuCell(r),
       ]),
     ),
     '',
@@ -609,6 +555,7 @@ function resultsMarkdown(results) {
     `Retry-After: ${o.shedWithoutRetryAfter}; p50 ${o.p50} ms, p99 ${o.p99} ms, max ` +
     `${o.maxLatencyMs} ms; timeouts (10 s) ${o.timeouts}; load generator CPU ` +
     `${o.generatorCpuPercent}%.`;
+  const bullets = (lines) => [...lines.map((line) => `- ${line}.`), ''];
   if (results.overload) parts.push(`Overload (judged): ${overloadText(results.overload)}`, '');
   if (results.overloadDirect) {
     parts.push(
@@ -621,8 +568,7 @@ function resultsMarkdown(results) {
     parts.push(
       'Accounts (scenario `auth`, same run):',
       '',
-      ...authSummaryLines(results.auth).map((line) => `- ${line}.`),
-      '',
+      ...bullets(authSummaryLines(results.auth)),
       `Bearer check (${results.auth.bearer.authenticateUs} µs) as a share of the API CPU per ` +
         'request of each load that carries a bearer (API CPU % ÷ req/s; the hold → pay flow ' +
         'counts both steps):',
@@ -634,21 +580,16 @@ function resultsMarkdown(results) {
       '',
     );
   }
-  if (results.events) {
-    parts.push(
-      'Booking events (scenario `events`, same run; docs/events.md):',
-      '',
-      ...eventsSummaryLines(results.events).map((line) => `- ${line}.`),
-      '',
-    );
-  }
-  if (results.sse) {
-    parts.push(
+  const sections = [
+    ['events', 'Booking events (scenario `events`, same run; docs/events.md):', eventsSummaryLines],
+    [
+      'sse',
       'Event streams (scenario `sse`, same run; docs/queue.md, "Event streams"):',
-      '',
-      ...sseSummaryLines(results.sse).map((line) => `- ${line}.`),
-      '',
-    );
+      sseSummaryLines,
+    ],
+  ];
+  for (const [key, title, lines] of sections) {
+    if (results[key]) parts.push(title, '', ...bullets(lines(results[key])));
   }
   parts.push(
     markdownTable(
@@ -685,27 +626,11 @@ async function updateDocs(results) {
   log('wrote docs/benchmarks/latest.json, docs/benchmarks/chart.svg, docs/benchmarks.md');
 }
 
-function adminConnection() {
-  return mysql.createConnection({
-    host: process.env.DB_HOST ?? '127.0.0.1',
-    port: Number(process.env.DB_PORT ?? 3306),
-    user: process.env.DB_USER ?? 'root',
-    password: process.env.DB_PASSWORD ?? '',
-  });
-}
-
 /**
  * Every run starts from an empty bench database (the servers' migrations recreate it): rows left
  * by earlier runs would make each run's holds and payments work on bigger tables than the last.
  */
-async function dropBenchDatabase() {
-  const db = await adminConnection();
-  try {
-    await db.query(`DROP DATABASE IF EXISTS \`${BENCH_DB_NAME}\``);
-  } finally {
-    await db.end();
-  }
-}
+const dropBenchDatabase = () => dropDatabases([BENCH_DB_NAME]);
 
 async function main() {
   const rows = [];
@@ -737,24 +662,9 @@ async function main() {
     events: summaries.events,
     sse: summaries.sse,
     physical,
-    targets: judgeTargets(
-      rows.filter((r) => r.scenario !== 'baseline'),
-      comparison,
-    ),
     notes,
   };
-  // Both are judged: the paced accept path (docs/operations.md, "Overload behaviour") must keep an
-  // exposed instance answering too, not only one behind nginx's max_conns.
-  results.targets.push(
-    ...physicalTargets(results.physical),
-    ...overloadTargets(
-      results.overload,
-      results.overloadDirect ? 'through nginx' : 'straight to the instance',
-    ),
-    ...(results.overloadDirect
-      ? overloadTargets(results.overloadDirect, 'straight to the instance')
-      : []),
-  );
+  results.targets = allTargets(results, comparison);
 
   printTable(rows.map((r) => ({ ...r, name: `${r.scenario}: ${r.name}` })));
   if (comparison) {
@@ -823,28 +733,14 @@ async function runPhysicalComparison() {
       })),
     };
   } catch (error) {
-    notes.push(`physical baselines failed: ${error instanceof Error ? error.message : error}`);
-    log(`physical baselines failed: ${error instanceof Error ? error.stack : error}`);
+    noteFailure('physical baselines', error);
     return undefined;
   }
 }
 
 async function renderOnly() {
   const results = JSON.parse(await readFile(`${root}docs/benchmarks/latest.json`, 'utf8'));
-  results.targets = [
-    ...judgeTargets(
-      results.rows.filter((r) => r.scenario !== 'baseline'),
-      results.baseline,
-    ),
-    ...physicalTargets(results.physical),
-    ...overloadTargets(
-      results.overload,
-      results.overloadDirect ? 'through nginx' : 'straight to the instance',
-    ),
-    ...(results.overloadDirect
-      ? overloadTargets(results.overloadDirect, 'straight to the instance')
-      : []),
-  ];
+  results.targets = allTargets(results, results.baseline);
   await updateDocs(results);
 }
 

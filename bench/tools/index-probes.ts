@@ -78,6 +78,17 @@ const openSchedule = (sql: Sql) =>
       ORDER BY cs.id LIMIT 1`,
   );
 
+/** The first free seat of an open schedule: what a hold would be asked for. */
+const freeSeat = (sql: Sql) =>
+  openSchedule(sql).then((s) =>
+    one<{ schedule_id: number; seat_id: number }>(
+      sql,
+      `SELECT schedule_id, id AS seat_id FROM seats
+        WHERE schedule_id = ? AND status = 'AVAILABLE' ORDER BY number LIMIT 1`,
+      [s.schedule_id],
+    ),
+  );
+
 const liveHold = (sql: Sql) =>
   one<{ id: number; seat_id: number; user_id: string }>(
     sql,
@@ -117,15 +128,7 @@ export const PROBES: Probe<unknown>[] = [
     name: 'Seat and booking window for a hold',
     purpose: 'POST /reservations: read the seat and whether booking is open',
     method: 'SeatSqlRepository.findForHold',
-    pick: (sql) =>
-      openSchedule(sql).then((s) =>
-        one<{ schedule_id: number; seat_id: number }>(
-          sql,
-          `SELECT schedule_id, id AS seat_id FROM seats
-            WHERE schedule_id = ? AND status = 'AVAILABLE' ORDER BY number LIMIT 1`,
-          [s.schedule_id],
-        ),
-      ),
+    pick: freeSeat,
     call: (r, a: { schedule_id: number; seat_id: number }) =>
       r.seats.findForHold(a.schedule_id, a.seat_id),
   }),
@@ -140,15 +143,7 @@ export const PROBES: Probe<unknown>[] = [
     name: 'Hold a free seat (conditional UPDATE)',
     purpose: 'POST /reservations: the fence that decides who gets the seat',
     method: 'SeatSqlRepository.holdIfFree',
-    pick: (sql) =>
-      openSchedule(sql).then((s) =>
-        one<{ schedule_id: number; seat_id: number }>(
-          sql,
-          `SELECT schedule_id, id AS seat_id FROM seats
-            WHERE schedule_id = ? AND status = 'AVAILABLE' ORDER BY number LIMIT 1`,
-          [s.schedule_id],
-        ),
-      ),
+    pick: freeSeat,
     call: (r, a: { schedule_id: number; seat_id: number }) =>
       r.seats.holdIfFree(a.schedule_id, a.seat_id, new Date(Date.now() + 300_000)),
   }),
