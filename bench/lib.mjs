@@ -62,7 +62,12 @@ export const DB_SOCKET =
   process.env.BENCH_DB_SOCKET ?? (existsSync(DEFAULT_DB_SOCKET) ? DEFAULT_DB_SOCKET : '');
 export const DB_TRANSPORT = DB_SOCKET ? `Unix socket ${DB_SOCKET}` : 'TCP';
 
+/**
+ * Whether processes can be pinned to cores. BENCH_NO_PIN=1 says no even where taskset exists: on a
+ * machine with a core per instance, pinning every instance to core 0 would hide their scaling.
+ */
 export function hasTaskset() {
+  if (process.env.BENCH_NO_PIN === '1') return false;
   try {
     execFileSync('taskset', ['-V'], { stdio: 'ignore' });
     return true;
