@@ -48,6 +48,17 @@ describe('payments (e2e)', () => {
     );
   }
 
+  /** Two fans with 100,000 each, holding the two seats of a fresh schedule (in that order). */
+  async function twoHolders() {
+    const { concertId, schedule } = await createConcertWithSchedule(stage.app, { seatCount: 2 });
+    const fans = [await fan(concertId, 100_000), await fan(concertId, 100_000)];
+    const holds = [
+      await hold(fans[0], schedule.id, schedule.seats[0].id),
+      await hold(fans[1], schedule.id, schedule.seats[1].id),
+    ];
+    return { fans, holds };
+  }
+
   /** Refused payments left every hold HELD, each wallet at its one charge, and no payment row. */
   async function expectNothingPaid(heldIds: number[], userIds: string[], charged: number) {
     await expect(rowsOf(heldIds)).resolves.toEqual(
@@ -173,12 +184,11 @@ describe('payments (e2e)', () => {
   });
 
   it("should answer 404 RESERVATION_NOT_FOUND for someone else's or a missing reservation, and change nothing", async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(stage.app, { seatCount: 2 });
-    const owner = await fan(concertId, 100_000);
     // The thief comes with their own bearer and their own ACTIVE token.
-    const thief = await fan(concertId, 100_000);
-    const held = await hold(owner, schedule.id, schedule.seats[0].id);
-    const own = await hold(thief, schedule.id, schedule.seats[1].id);
+    const {
+      fans: [owner, thief],
+      holds: [held, own],
+    } = await twoHolders();
 
     for (const ids of [[held.id], [own.id, held.id], [own.id, 2_147_483_647]]) {
       const refused = await pay(thief, ids);
@@ -190,11 +200,10 @@ describe('payments (e2e)', () => {
   });
 
   it("should answer 401 QUEUE_TOKEN_INVALID to a bearer paying with someone else's queue token, and change nothing", async () => {
-    const { concertId, schedule } = await createConcertWithSchedule(stage.app, { seatCount: 2 });
-    const owner = await fan(concertId, 100_000);
-    const borrower = await fan(concertId, 100_000);
-    const ownerHold = await hold(owner, schedule.id, schedule.seats[0].id);
-    const borrowerHold = await hold(borrower, schedule.id, schedule.seats[1].id);
+    const {
+      fans: [owner, borrower],
+      holds: [ownerHold, borrowerHold],
+    } = await twoHolders();
     // The borrower's bearer with the owner's ACTIVE token.
     const borrowed: Fan = { userId: borrower.userId, token: owner.token };
 
