@@ -58,6 +58,16 @@ describe('payments across instances', () => {
     return { buyers, schedule, holds };
   }
 
+  /** One fan with 10 × PRICE, holding seat `seat` of a fresh 5-seat schedule. */
+  async function buyerHolding(seat: number) {
+    const { buyers, holds } = await fansHolding(1, {
+      seatCount: 5,
+      balance: 10 * PRICE,
+      seats: () => [seat],
+    });
+    return { buyer: buyers[0], reservationId: holds[0][0] };
+  }
+
   const pay = (i: number, fan: Fan, reservationIds: number[], key?: string): Promise<Reply> =>
     payFor(stage.apps[i % INSTANCES], fan, reservationIds, key);
 
@@ -72,10 +82,7 @@ describe('payments across instances', () => {
   }
 
   it('should let exactly one of 20 concurrent payments for one reservation through, debiting once', async () => {
-    const {
-      buyers: [buyer],
-      holds: [[reservationId]],
-    } = await fansHolding(1, { seatCount: 5, balance: 10 * PRICE, seats: () => [2] });
+    const { buyer, reservationId } = await buyerHolding(2);
 
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => pay(i, buyer, [reservationId])),
@@ -97,10 +104,7 @@ describe('payments across instances', () => {
   });
 
   it('should debit once and answer every racer with the same payment when 20 requests share one Idempotency-Key', async () => {
-    const {
-      buyers: [buyer],
-      holds: [[reservationId]],
-    } = await fansHolding(1, { seatCount: 5, balance: 10 * PRICE, seats: () => [0] });
+    const { buyer, reservationId } = await buyerHolding(0);
 
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => pay(i, buyer, [reservationId], 'one-checkout')),

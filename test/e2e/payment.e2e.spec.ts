@@ -48,7 +48,7 @@ describe('payments (e2e)', () => {
     );
   }
 
-  /** Two fans with 100,000 each, holding the two seats of a fresh schedule (in that order). */
+  /** Two fans with 100,000 each and their holds of the two seats of a fresh schedule. */
   async function twoHolders() {
     const { concertId, schedule } = await createConcertWithSchedule(stage.app, { seatCount: 2 });
     const fans = [await fan(concertId, 100_000), await fan(concertId, 100_000)];
@@ -56,7 +56,10 @@ describe('payments (e2e)', () => {
       await hold(fans[0], schedule.id, schedule.seats[0].id),
       await hold(fans[1], schedule.id, schedule.seats[1].id),
     ];
-    return { fans, holds };
+    return [
+      [fans[0], holds[0]],
+      [fans[1], holds[1]],
+    ] as const;
   }
 
   /** Refused payments left every hold HELD, each wallet at its one charge, and no payment row. */
@@ -185,10 +188,7 @@ describe('payments (e2e)', () => {
 
   it("should answer 404 RESERVATION_NOT_FOUND for someone else's or a missing reservation, and change nothing", async () => {
     // The thief comes with their own bearer and their own ACTIVE token.
-    const {
-      fans: [owner, thief],
-      holds: [held, own],
-    } = await twoHolders();
+    const [[owner, held], [thief, own]] = await twoHolders();
 
     for (const ids of [[held.id], [own.id, held.id], [own.id, 2_147_483_647]]) {
       const refused = await pay(thief, ids);
@@ -200,10 +200,7 @@ describe('payments (e2e)', () => {
   });
 
   it("should answer 401 QUEUE_TOKEN_INVALID to a bearer paying with someone else's queue token, and change nothing", async () => {
-    const {
-      fans: [owner, borrower],
-      holds: [ownerHold, borrowerHold],
-    } = await twoHolders();
+    const [[owner, ownerHold], [borrower, borrowerHold]] = await twoHolders();
     // The borrower's bearer with the owner's ACTIVE token.
     const borrowed: Fan = { userId: borrower.userId, token: owner.token };
 
