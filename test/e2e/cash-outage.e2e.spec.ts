@@ -1,8 +1,7 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { http, startApp } from '../support/app';
-import { assertCashInvariants, walletState } from '../support/cash-invariants';
-import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
+import { http } from '../support/app';
+import { assertCashInvariants, expectWallet } from '../support/cash-invariants';
+import { AppBehindProxies, startAppBehindProxies } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
 import { signedInUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
@@ -13,41 +12,36 @@ import { expectProblem } from '../support/assertions';
  * one effect per key. Without MySQL nothing can be charged: 503, and nothing is remembered.
  */
 describe('cash with a dependency down (e2e)', () => {
-  let app: NestFastifyApplication;
-  let mysqlProxy: TcpProxy;
-  let redisProxy: TcpProxy;
+  let stage: AppBehindProxies;
 
   beforeAll(async () => {
-    const proxies = await startDependencyProxies();
-    ({ mysql: mysqlProxy, redis: redisProxy } = proxies);
-    app = await startApp(proxies.env);
+    stage = await startAppBehindProxies();
   });
 
   afterEach(async () => {
-    await assertCashInvariants(app);
+    await assertCashInvariants(stage.app);
   });
 
   afterAll(async () => {
-    await app.close();
-    await Promise.all([mysqlProxy.cut(), redisProxy.cut()]);
+    await stage?.stop();
   });
 
   /** Users' `Authorization` values, minted before any outage (minting needs no dependency). */
   const bearers = new Map<string, string>();
 
   async function signUp(): Promise<string> {
-    const { id, authorization } = await signedInUser(app);
+    const { id, authorization } = await signedInUser(stage.app);
     bearers.set(id, authorization);
     return id;
   }
 
   const get = (userId: string, path: string) =>
-    request(http(app))
+    request(http(stage.app))
       .get(path)
       .set('Authorization', bearers.get(userId) ?? '');
 
   const charge = (userId: string, amount: number, key: string) =>
-    request(http(app))
+    request(http(stage.app))
       .post(`/users/${userId}/cash/charges`)
       .set('Authorization', bearers.get(userId) ?? '')
       .set('Idempotency-Key', key)
@@ -55,7 +49,7 @@ describe('cash with a dependency down (e2e)', () => {
 
   it('should charge once per key and replay when Redis is down', async () => {
     const id = await signUp();
-    await redisProxy.cut();
+    await stage.redis.cut();
     try {
       const first = await charge(id, 3_000, 'no-redis').expect(200);
       const again = await charge(id, 3_000, 'no-redis').expect(200);
@@ -69,19 +63,15 @@ describe('cash with a dependency down (e2e)', () => {
       // Without the marker there is no fast 409: duplicates wait for the first and replay it.
       expect(racing.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
       expect(racing.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: 3_500,
-        ledgerSum: 3_500,
-        entries: 2,
-      });
+      await expectWallet(stage.app, id, { balance: 3_500, entries: 2 });
     } finally {
-      await redisProxy.restore();
+      await stage.redis.restore();
     }
   });
 
   it('should answer 503 and remember nothing while MySQL is down', async () => {
     const id = await signUp();
-    await mysqlProxy.cut();
+    await stage.mysql.cut();
     let responses: request.Response[];
     try {
       responses = [
@@ -90,7 +80,7 @@ describe('cash with a dependency down (e2e)', () => {
         await get(id, `/users/${id}/cash/history`),
       ];
     } finally {
-      await mysqlProxy.restore();
+      await stage.mysql.restore();
     }
     for (const response of responses) {
       expectProblem(response, 503, 'SERVICE_UNAVAILABLE');

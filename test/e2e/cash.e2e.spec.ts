@@ -4,7 +4,7 @@ import request from 'supertest';
 import { CashService } from '../../src/modules/cash/domain/cash.service';
 import { sql, startApp } from '../support/app';
 import { accessToken } from '../support/auth';
-import { assertCashInvariants, walletState } from '../support/cash-invariants';
+import { assertCashInvariants, expectWallet, walletState } from '../support/cash-invariants';
 import { signedInUser, SignedUpUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
 
@@ -105,11 +105,7 @@ describe('cash (e2e, 3 instances)', () => {
       await expect(
         sql(app, 'SELECT user_id FROM cash_wallets WHERE user_id = ?', [ghost]),
       ).resolves.toEqual([]);
-      await expect(walletState(app, caller)).resolves.toEqual({
-        balance: 0,
-        ledgerSum: 0,
-        entries: 0,
-      });
+      await expectWallet(app, caller, { balance: 0, entries: 0 });
     });
 
     it('should add up exactly when 200 charges of random amounts race on one user across 3 instances', async () => {
@@ -124,11 +120,7 @@ describe('cash (e2e, 3 instances)', () => {
       const balances = responses.map((r) => (r.body as { balance: number }).balance);
       expect(new Set(balances).size).toBe(200);
       expect(Math.max(...balances)).toBe(total);
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: total,
-        ledgerSum: total,
-        entries: 200,
-      });
+      await expectWallet(app, id, { balance: total, entries: 200 });
       await get(1, `/users/${id}/cash`, id).expect(200, { userId: id, balance: total });
     });
   });
@@ -141,11 +133,7 @@ describe('cash (e2e, 3 instances)', () => {
       const refused = await charge(0, id, 500_001);
 
       expectProblem(refused, 422, 'BALANCE_LIMIT_EXCEEDED');
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: 99_500_000,
-        ledgerSum: 99_500_000,
-        entries: 100,
-      });
+      await expectWallet(app, id, { balance: 99_500_000, entries: 100 });
       await charge(1, id, 500_000).expect(200, { userId: id, balance: 100_000_000 });
       expect((await charge(2, id, 1)).body.code).toBe('BALANCE_LIMIT_EXCEEDED');
     });
@@ -164,11 +152,7 @@ describe('cash (e2e, 3 instances)', () => {
       for (const r of responses.filter((x) => x.status === 422)) {
         expect(r.body.code).toBe('BALANCE_LIMIT_EXCEEDED');
       }
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: 100_000_000,
-        ledgerSum: 100_000_000,
-        entries: 105,
-      });
+      await expectWallet(app, id, { balance: 100_000_000, entries: 105 });
     });
   });
 
@@ -187,11 +171,7 @@ describe('cash (e2e, 3 instances)', () => {
         expect(replay.headers['idempotent-replayed']).toBe('true');
         expect(replay.headers['content-type']).toBe(first.headers['content-type']);
       }
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: 7_000,
-        ledgerSum: 7_000,
-        entries: 1,
-      });
+      await expectWallet(app, id, { balance: 7_000, entries: 1 });
     });
 
     it('should replay the balance of the first charge even after later charges', async () => {
@@ -244,11 +224,7 @@ describe('cash (e2e, 3 instances)', () => {
         expect(r.body.code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
         expect(r.headers['retry-after']).toBe('1');
       }
-      await expect(walletState(app, id)).resolves.toEqual({
-        balance: 4_321,
-        ledgerSum: 4_321,
-        entries: 1,
-      });
+      await expectWallet(app, id, { balance: 4_321, entries: 1 });
       // Once the first has finished, every retry gets the replay.
       const late = await charge(0, id, 4_321, 'race').expect(200);
       expect(late.headers['idempotent-replayed']).toBe('true');
@@ -363,16 +339,8 @@ describe('cash (e2e, 3 instances)', () => {
         expect(JSON.stringify(response.body)).not.toContain(alice.name);
         expect(JSON.stringify(response.body)).not.toContain(alice.email);
       }
-      await expect(walletState(app, alice.id)).resolves.toEqual({
-        balance: 5_000,
-        ledgerSum: 5_000,
-        entries: 1,
-      });
-      await expect(walletState(app, bob.id)).resolves.toEqual({
-        balance: 0,
-        ledgerSum: 0,
-        entries: 0,
-      });
+      await expectWallet(app, alice.id, { balance: 5_000, entries: 1 });
+      await expectWallet(app, bob.id, { balance: 0, entries: 0 });
       await expect(
         sql(app, 'SELECT user_id, idem_key FROM idempotency_keys WHERE user_id IN (?, ?)', [
           alice.id,
@@ -409,11 +377,7 @@ describe('cash (e2e, 3 instances)', () => {
       // `me` is whoever sends the bearer: Bob's `me` is Bob.
       await get(0, '/users/me/cash', bob.id).expect(200, { userId: bob.id, balance: 0 });
       await get(1, '/users/me', bob.id).expect(200);
-      await expect(walletState(app, alice.id)).resolves.toEqual({
-        balance: 1_234,
-        ledgerSum: 1_234,
-        entries: 1,
-      });
+      await expectWallet(app, alice.id, { balance: 1_234, entries: 1 });
       await expect(walletState(app, bob.id)).resolves.toMatchObject({ balance: 0, entries: 0 });
     });
 
@@ -447,11 +411,7 @@ describe('cash (e2e, 3 instances)', () => {
           expect(response.headers['www-authenticate']).toMatch(/^Bearer\b/);
         }
       }
-      await expect(walletState(app, alice.id)).resolves.toEqual({
-        balance: 2_000,
-        ledgerSum: 2_000,
-        entries: 1,
-      });
+      await expectWallet(app, alice.id, { balance: 2_000, entries: 1 });
       await expect(
         sql(app, 'SELECT user_id FROM cash_wallets WHERE user_id = ?', [notAUser]),
       ).resolves.toEqual([]);

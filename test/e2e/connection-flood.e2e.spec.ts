@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'mysql2/promise';
 import { ADMIN_KEY } from '../support/app';
 import { accessToken } from '../support/auth';
 import { BuiltServer, PRODUCTION_OVERLOAD_ENV, startBuiltServer } from '../support/built-server';
 import { flood } from '../support/flood';
+import { queryDirectly } from '../support/mysql';
 
 const CONNECTIONS = 400;
 
 /** One fan per connection, each with a queue token of one concert: the status-poll flood. */
 async function queueTokens(server: BuiltServer, count: number): Promise<string[]> {
-  const db = await createConnection({
-    host: process.env.DB_HOST,
-    port: Number(process.env.DB_PORT),
-    user: process.env.DB_USER,
-    password: process.env.DB_PASSWORD,
-    database: server.database,
-  });
   const users = Array.from({ length: count }, (_, i) => [
     randomUUID(),
     `Flood fan ${i}`,
@@ -24,14 +17,11 @@ async function queueTokens(server: BuiltServer, count: number): Promise<string[]
     null,
     new Date(),
   ]);
-  try {
-    await db.query(
-      'INSERT INTO users (id, name, email, email_key, password_hash, created_at) VALUES ?',
-      [users],
-    );
-  } finally {
-    await db.end();
-  }
+  await queryDirectly(
+    server.database,
+    'INSERT INTO users (id, name, email, email_key, password_hash, created_at) VALUES ?',
+    [users],
+  );
   const concert = await fetch(`${server.url}/admin/concerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-admin-key': ADMIN_KEY },

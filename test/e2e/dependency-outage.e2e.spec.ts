@@ -1,8 +1,7 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { authHeader } from '../support/auth';
-import { http, startApp } from '../support/app';
-import { startDependencyProxies, TcpProxy } from '../support/tcp-proxy';
+import { http } from '../support/app';
+import { AppBehindProxies, startAppBehindProxies } from '../support/tcp-proxy';
 import { eventually } from '../support/eventually';
 import { aUser, signedUpUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
@@ -12,31 +11,26 @@ import { expectProblem } from '../support/assertions';
  * the servers other workers share: the app must answer 503 fast and recover on its own.
  */
 describe('dependency outage (e2e)', () => {
-  let app: NestFastifyApplication;
-  let mysqlProxy: TcpProxy;
-  let redisProxy: TcpProxy;
+  let stage: AppBehindProxies;
 
   beforeAll(async () => {
-    const proxies = await startDependencyProxies();
-    ({ mysql: mysqlProxy, redis: redisProxy } = proxies);
-    app = await startApp(proxies.env);
+    stage = await startAppBehindProxies();
   });
 
   afterAll(async () => {
-    await app.close();
-    await Promise.all([mysqlProxy.cut(), redisProxy.cut()]);
+    await stage?.stop();
   });
 
   it('should answer 503 within 2 s while MySQL is down and recover when it is back', async () => {
-    const user = await signedUpUser(app);
-    await mysqlProxy.cut();
+    const user = await signedUpUser(stage.app);
+    await stage.mysql.cut();
 
     const started = Date.now();
-    const ready = await request(http(app)).get('/health/ready');
-    const read = await request(http(app))
+    const ready = await request(http(stage.app)).get('/health/ready');
+    const read = await request(http(stage.app))
       .get(`/users/${user.id}`)
       .set(await authHeader(user.id));
-    const write = await request(http(app))
+    const write = await request(http(stage.app))
       .post('/users')
       .send(aUser({ name: 'during outage' }));
     expect(Date.now() - started).toBeLessThan(6_000);
@@ -47,27 +41,27 @@ describe('dependency outage (e2e)', () => {
     expect(read.headers['retry-after']).toBeDefined();
     expect(JSON.stringify(read.body)).not.toMatch(/ECONNREFUSED|3306|127\.0\.0\.1/);
 
-    await mysqlProxy.restore();
+    await stage.mysql.restore();
     await eventually(async () => {
-      await request(http(app))
+      await request(http(stage.app))
         .get(`/users/${user.id}`)
         .set(await authHeader(user.id))
         .expect(200);
-      await request(http(app)).get('/health/ready').expect(200);
+      await request(http(stage.app)).get('/health/ready').expect(200);
     });
   });
 
   it('should report not-ready within 2 s while Redis is down and recover when it is back', async () => {
-    await redisProxy.cut();
+    await stage.redis.cut();
     const started = Date.now();
-    const ready = await request(http(app)).get('/health/ready');
+    const ready = await request(http(stage.app)).get('/health/ready');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(ready.status).toBe(503);
     expect(ready.body.checks).toMatchObject({ redis: { status: 'down' }, mysql: { status: 'up' } });
 
-    await redisProxy.restore();
+    await stage.redis.restore();
     await eventually(() =>
-      request(http(app))
+      request(http(stage.app))
         .get('/health/ready')
         .expect(200)
         .then(() => undefined),

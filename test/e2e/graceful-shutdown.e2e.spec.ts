@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { createConnection } from 'mysql2/promise';
 import { aUser } from '../factories/user.factory';
 import { accessToken } from '../support/auth';
 import { BuiltServer, PRODUCTION_OVERLOAD_ENV, startBuiltServer } from '../support/built-server';
 import { eventually } from '../support/eventually';
+import { queryDirectly } from '../support/mysql';
 
 const CONNECTIONS = 16;
 const CHARGE = 1_000;
@@ -115,22 +115,12 @@ describe('graceful shutdown under load (e2e, built server)', () => {
     expect(errors.filter((e) => e !== 'ECONNREFUSED')).toEqual([]);
 
     // Every charge answered 200 committed, and nothing else did.
-    const db = await createConnection({
-      host: process.env.DB_HOST,
-      port: Number(process.env.DB_PORT),
-      user: process.env.DB_USER,
-      password: process.env.DB_PASSWORD,
-      database: server.database,
-    });
-    try {
-      const [rows] = await db.query(
-        "SELECT COUNT(*) AS charges FROM cash_history WHERE user_id = ? AND type = 'CHARGE'",
-        [userId],
-      );
-      const charged = outcomes.filter((o) => o.kind === 'charge' && o.status === 200).length;
-      expect(Number((rows as { charges: number }[])[0].charges)).toBe(charged);
-    } finally {
-      await db.end();
-    }
+    const [row] = await queryDirectly<{ charges: number }[]>(
+      server.database,
+      "SELECT COUNT(*) AS charges FROM cash_history WHERE user_id = ? AND type = 'CHARGE'",
+      [userId],
+    );
+    const charged = outcomes.filter((o) => o.kind === 'charge' && o.status === 200).length;
+    expect(Number(row.charges)).toBe(charged);
   });
 });

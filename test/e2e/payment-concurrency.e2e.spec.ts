@@ -1,19 +1,20 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcert, createSchedule } from '../factories/catalogue.factory';
+import { createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
-import { expectAuditOk } from '../support/audit';
-import { assertBookingInvariants } from '../support/booking-invariants';
 import {
+  byKeyOutcome,
   call,
   charge,
   Fan,
   fansWithActiveTokens,
+  holdSeat,
+  payFor,
   Reply,
   startCluster,
   tally,
+  useBookingStage,
 } from '../support/booking';
-import { walletState } from '../support/cash-invariants';
-import { activeTokenFor, resetQueue } from '../support/queue';
+import { expectWallet, walletState } from '../support/cash-invariants';
+import { activeTokenFor } from '../support/queue';
 
 /**
  * Payments raced across several app instances (one process, one MySQL, one Redis). The outcome
@@ -23,46 +24,56 @@ import { activeTokenFor, resetQueue } from '../support/queue';
 describe('payments across instances', () => {
   const INSTANCES = 4;
   const PRICE = 50_000;
-  let apps: NestFastifyApplication[];
-  /** Every fan's queue token is for this concert; each scenario books its own schedule of it. */
-  let concertId: number;
-
-  beforeAll(async () => {
-    apps = await startCluster(INSTANCES);
-    await resetQueue(apps[0]);
-    concertId = (await createConcert(apps[0])).id;
-  });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-  });
-
-  afterEach(async () => {
-    await assertBookingInvariants(apps[0]);
-    await expectAuditOk(apps[0]);
-  });
+  const stage = useBookingStage(() => startCluster(INSTANCES), { audit: true });
 
   async function holdOne(fan: Fan, scheduleId: number, seatId: number): Promise<number> {
-    const reply = await call(apps[0], 'POST', '/reservations', {
-      user: fan.userId,
-      token: fan.token,
-      body: { scheduleId, seatId },
-    });
+    const reply = await holdSeat(stage.app, fan, scheduleId, seatId);
     expect(reply.status).toBe(201);
     return (reply.body as { id: number }).id;
   }
 
-  const pay = (i: number, fan: Fan, reservationIds: number[], key?: string): Promise<Reply> =>
-    call(apps[i % INSTANCES], 'POST', '/payments', {
-      user: fan.userId,
-      token: fan.token,
-      body: { reservationIds },
-      headers: key === undefined ? {} : { 'idempotency-key': key },
+  interface Holdings {
+    seatCount: number;
+    balance: number;
+    seats: (i: number) => number[];
+  }
+
+  /**
+   * `count` fans of a fresh schedule of `seatCount` seats at PRICE, each charged `balance`, then
+   * holding one after the other the seats `seats(i)` gives for the i-th fan (by index).
+   */
+  async function fansHolding(count: number, { seatCount, balance, seats }: Holdings) {
+    const buyers = await fansWithActiveTokens(stage.app, count, stage.concertId);
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount, price: PRICE });
+    const holds = await Promise.all(
+      buyers.map(async (buyer, i) => {
+        await charge(stage.app, buyer.userId, balance);
+        const ids: number[] = [];
+        for (const seat of seats(i)) {
+          ids.push(await holdOne(buyer, schedule.id, schedule.seats[seat].id));
+        }
+        return ids;
+      }),
+    );
+    return { buyers, schedule, holds };
+  }
+
+  /** One fan with 10 × PRICE, holding seat `seat` of a fresh 5-seat schedule. */
+  async function buyerHolding(seat: number) {
+    const { buyers, holds } = await fansHolding(1, {
+      seatCount: 5,
+      balance: 10 * PRICE,
+      seats: () => [seat],
     });
+    return { buyer: buyers[0], reservationId: holds[0][0] };
+  }
+
+  const pay = (i: number, fan: Fan, reservationIds: number[], key?: string): Promise<Reply> =>
+    payFor(stage.apps[i % INSTANCES], fan, reservationIds, key);
 
   async function reservationState(id: number) {
     const [row] = await sql<{ status: string; payment_id: number | null; seat_status: string }[]>(
-      apps[0],
+      stage.app,
       `SELECT r.status, r.payment_id, s.status AS seat_status
          FROM reservations r JOIN seats s ON s.id = r.seat_id WHERE r.id = ?`,
       [id],
@@ -71,10 +82,7 @@ describe('payments across instances', () => {
   }
 
   it('should let exactly one of 20 concurrent payments for one reservation through, debiting once', async () => {
-    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
-    await charge(apps[0], buyer.userId, 10 * PRICE);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 5, price: PRICE });
-    const reservationId = await holdOne(buyer, schedule.id, schedule.seats[2].id);
+    const { buyer, reservationId } = await buyerHolding(2);
 
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => pay(i, buyer, [reservationId])),
@@ -89,31 +97,20 @@ describe('payments across instances', () => {
       payment_id: winner.body.id,
       seat_status: 'SOLD',
     });
-    await expect(walletState(apps[0], buyer.userId)).resolves.toEqual({
-      balance: 9 * PRICE,
-      ledgerSum: 9 * PRICE,
-      entries: 2,
-    });
+    await expectWallet(stage.app, buyer.userId, { balance: 9 * PRICE, entries: 2 });
     await expect(
-      sql(apps[0], 'SELECT id FROM payments WHERE user_id = ?', [buyer.userId]),
+      sql(stage.app, 'SELECT id FROM payments WHERE user_id = ?', [buyer.userId]),
     ).resolves.toEqual([{ id: winner.body.id }]);
   });
 
   it('should debit once and answer every racer with the same payment when 20 requests share one Idempotency-Key', async () => {
-    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
-    await charge(apps[0], buyer.userId, 10 * PRICE);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 5, price: PRICE });
-    const reservationId = await holdOne(buyer, schedule.id, schedule.seats[0].id);
+    const { buyer, reservationId } = await buyerHolding(0);
 
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => pay(i, buyer, [reservationId], 'one-checkout')),
     );
 
-    const fresh = replies.filter((r) => r.status === 201 && !r.headers['idempotent-replayed']);
-    const replayed = replies.filter((r) => r.headers['idempotent-replayed'] === 'true');
-    const inProgress = replies.filter(
-      (r) => r.status === 409 && r.body.code === 'IDEMPOTENCY_KEY_IN_PROGRESS',
-    );
+    const { fresh, replayed, inProgress } = byKeyOutcome(replies, 201);
     expect(fresh).toHaveLength(1);
     expect(fresh.length + replayed.length + inProgress.length).toBe(20);
     for (const reply of replayed) {
@@ -130,7 +127,7 @@ describe('payments across instances', () => {
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(fresh[0].body);
     expect(retry.headers['idempotent-replayed']).toBe('true');
-    await expect(walletState(apps[0], buyer.userId)).resolves.toMatchObject({
+    await expect(walletState(stage.app, buyer.userId)).resolves.toMatchObject({
       balance: 9 * PRICE,
       entries: 2,
     });
@@ -141,17 +138,11 @@ describe('payments across instances', () => {
   });
 
   it('should never overdraw: two concurrent payments that each fit the balance but not both', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 20, concertId);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 40, price: PRICE });
-    const pairs = await Promise.all(
-      buyers.map(async (buyer, i) => {
-        await charge(apps[0], buyer.userId, PRICE + 1);
-        return [
-          await holdOne(buyer, schedule.id, schedule.seats[2 * i].id),
-          await holdOne(buyer, schedule.id, schedule.seats[2 * i + 1].id),
-        ];
-      }),
-    );
+    const { buyers, holds: pairs } = await fansHolding(20, {
+      seatCount: 40,
+      balance: PRICE + 1,
+      seats: (i) => [2 * i, 2 * i + 1],
+    });
 
     const replies = await Promise.all(
       buyers.flatMap((buyer, i) => [
@@ -162,24 +153,18 @@ describe('payments across instances', () => {
 
     expect(tally(replies)).toEqual({ '201': 20, '422 INSUFFICIENT_BALANCE': 20 });
     for (const [i, buyer] of buyers.entries()) {
-      await expect(walletState(apps[0], buyer.userId)).resolves.toMatchObject({ balance: 1 });
+      await expect(walletState(stage.app, buyer.userId)).resolves.toMatchObject({ balance: 1 });
       const states = await Promise.all(pairs[i].map((id) => reservationState(id)));
       expect(states.map((state) => state.status).sort()).toEqual(['CONFIRMED', 'HELD']);
     }
   });
 
   it('should not deadlock when one user pays the same two reservations listed in opposite orders', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 25, concertId);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 50, price: PRICE });
-    const pairs = await Promise.all(
-      buyers.map(async (buyer, i) => {
-        await charge(apps[0], buyer.userId, 4 * PRICE);
-        return [
-          await holdOne(buyer, schedule.id, schedule.seats[2 * i].id),
-          await holdOne(buyer, schedule.id, schedule.seats[2 * i + 1].id),
-        ];
-      }),
-    );
+    const { buyers, holds: pairs } = await fansHolding(25, {
+      seatCount: 50,
+      balance: 4 * PRICE,
+      seats: (i) => [2 * i, 2 * i + 1],
+    });
 
     const replies = await Promise.all(
       buyers.flatMap((buyer, i) => [
@@ -192,27 +177,22 @@ describe('payments across instances', () => {
     // reservations CONFIRMED; no deadlock (which would surface as a 500).
     expect(tally(replies)).toEqual({ '201': 25, '409 RESERVATION_NOT_HELD': 25 });
     for (const buyer of buyers) {
-      await expect(walletState(apps[0], buyer.userId)).resolves.toMatchObject({
+      await expect(walletState(stage.app, buyer.userId)).resolves.toMatchObject({
         balance: 2 * PRICE,
       });
     }
   });
 
   it('should settle a payment racing its own cancellation one way or the other, never both', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 30, concertId);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 30, price: PRICE });
-    const holds = await Promise.all(
-      buyers.map(async (buyer, i) => {
-        await charge(apps[0], buyer.userId, PRICE);
-        return holdOne(buyer, schedule.id, schedule.seats[i].id);
-      }),
-    );
+    const arranged = await fansHolding(30, { seatCount: 30, balance: PRICE, seats: (i) => [i] });
+    const { buyers } = arranged;
+    const holds = arranged.holds.flat();
 
     const outcomes = await Promise.all(
       buyers.map(async (buyer, i) => {
         const [paid, cancelled] = await Promise.all([
           pay(i, buyer, [holds[i]]),
-          call(apps[(i + 1) % INSTANCES], 'DELETE', `/reservations/${holds[i]}`, {
+          call(stage.apps[(i + 1) % INSTANCES], 'DELETE', `/reservations/${holds[i]}`, {
             user: buyer.userId,
             token: buyer.token,
           }),
@@ -223,7 +203,7 @@ describe('payments across instances', () => {
 
     for (const [i, { paid, cancelled }] of outcomes.entries()) {
       const state = await reservationState(holds[i]);
-      const balance = (await walletState(apps[0], buyers[i].userId)).balance;
+      const balance = (await walletState(stage.app, buyers[i].userId)).balance;
       if (paid.status === 201) {
         // The cancel came second: refused (409), or turned away because the payment had
         // already retired the token (401).
@@ -247,14 +227,13 @@ describe('payments across instances', () => {
   });
 
   it('should complete 200 fans’ payments on one 500-seat schedule, each once, with charges landing meanwhile', async () => {
-    const buyers = await fansWithActiveTokens(apps[0], 200, concertId);
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 500, price: PRICE });
-    const holds = await Promise.all(
-      buyers.map(async (buyer, i) => {
-        await charge(apps[0], buyer.userId, PRICE);
-        return holdOne(buyer, schedule.id, schedule.seats[(i * 7) % 500].id);
-      }),
-    );
+    const arranged = await fansHolding(200, {
+      seatCount: 500,
+      balance: PRICE,
+      seats: (i) => [(i * 7) % 500],
+    });
+    const { buyers, schedule } = arranged;
+    const holds = arranged.holds.flat();
 
     const [payments, charges] = await Promise.all([
       Promise.all(buyers.map((buyer, i) => pay(i, buyer, [holds[i]]))),
@@ -263,7 +242,7 @@ describe('payments across instances', () => {
         buyers
           .filter((_, i) => i % 2 === 0)
           .map((buyer, i) =>
-            call(apps[(i + 2) % INSTANCES], 'POST', `/users/${buyer.userId}/cash/charges`, {
+            call(stage.apps[(i + 2) % INSTANCES], 'POST', `/users/${buyer.userId}/cash/charges`, {
               user: buyer.userId,
               body: { amount: 1_000 },
             }),
@@ -274,21 +253,17 @@ describe('payments across instances', () => {
     expect(tally(payments)).toEqual({ '201': 200 });
     expect(tally(charges)).toEqual({ '200': 100 });
     const [sold] = await sql<{ sold: number }[]>(
-      apps[0],
+      stage.app,
       "SELECT COUNT(*) AS sold FROM seats WHERE schedule_id = ? AND status = 'SOLD'",
       [schedule.id],
     );
     expect(Number(sold.sold)).toBe(200);
     for (const [i, buyer] of buyers.slice(0, 20).entries()) {
       const charged = i % 2 === 0 ? 1_000 : 0;
-      await expect(walletState(apps[0], buyer.userId)).resolves.toEqual({
-        balance: charged,
-        ledgerSum: charged,
-        entries: charged ? 3 : 2,
-      });
+      await expectWallet(stage.app, buyer.userId, { balance: charged, entries: charged ? 3 : 2 });
     }
     // Each payer's token was retired; a fresh one works again (the queue is not stuck).
-    const again = await activeTokenFor(apps[0], buyers[0].userId, concertId);
+    const again = await activeTokenFor(stage.app, buyers[0].userId, stage.concertId);
     expect(again).not.toBe(buyers[0].token);
   });
 });

@@ -1,31 +1,25 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConcert, createSchedule } from '../factories/catalogue.factory';
+import { createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { expectProblem } from '../support/assertions';
-import { assertBookingInvariants } from '../support/booking-invariants';
 import {
   call,
   charge,
+  expireHoldsNow,
   Fan,
   fansWithActiveTokens,
-  expireHoldsNow,
+  holdSeat,
+  payFor,
   Reply,
   startCluster,
   tally,
+  useBookingStage,
 } from '../support/booking';
-import { activeTokenFor, resetQueue } from '../support/queue';
+import { activeTokenFor } from '../support/queue';
 
 const PRICE = 50_000;
 /** Every app here allows two seats per person and schedule (the default is 4). */
 const LIMIT_ENV = { RESERVATION_MAX_SEATS_PER_SCHEDULE: '2' };
-
-function hold(app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) {
-  return call(app, 'POST', '/reservations', {
-    user: fan.userId,
-    token: fan.token,
-    body: { scheduleId, seatId },
-  });
-}
 
 /** A user's reservations in one schedule, by status: `{ HELD: 2 }`. */
 async function reservationsOf(
@@ -62,30 +56,16 @@ async function seatsOf(
  */
 describe('purchase limit per schedule (e2e)', () => {
   describe('on one instance', () => {
-    let app: NestFastifyApplication;
-    let concertId: number;
-
-    beforeAll(async () => {
-      [app] = await startCluster(1, LIMIT_ENV);
-      await resetQueue(app);
-      concertId = (await createConcert(app)).id;
-    });
-
-    afterAll(async () => {
-      await app.close();
-    });
-
-    afterEach(async () => {
-      await assertBookingInvariants(app);
-    });
+    const stage = useBookingStage(() => startCluster(1, LIMIT_ENV));
 
     it('should let one user hold exactly 2 of 6 seats asked for at once, then count paid seats too', async () => {
+      const { app, concertId } = stage;
       const schedule = await createSchedule(app, concertId, { seatCount: 8, price: PRICE });
       const other = await createSchedule(app, concertId, { seatCount: 2, price: PRICE });
       const [fan] = await fansWithActiveTokens(app, 1, concertId);
 
       const replies = await Promise.all(
-        schedule.seats.slice(0, 6).map((seat) => hold(app, fan, schedule.id, seat.id)),
+        schedule.seats.slice(0, 6).map((seat) => holdSeat(app, fan, schedule.id, seat.id)),
       );
 
       expect(tally(replies)).toEqual({ '201': 2, '409 PURCHASE_LIMIT_REACHED': 4 });
@@ -98,15 +78,11 @@ describe('purchase limit per schedule (e2e)', () => {
       // Paying for the two keeps them counted: CONFIRMED seats are part of the limit.
       await charge(app, fan.userId, 2 * PRICE);
       const won = replies.filter((reply) => reply.status === 201).map((r) => r.body.id as number);
-      const paid = await call(app, 'POST', '/payments', {
-        user: fan.userId,
-        token: fan.token,
-        body: { reservationIds: won },
-      });
+      const paid = await payFor(app, fan, won);
       expect(paid.status).toBe(201);
       const again: Fan = { ...fan, token: await activeTokenFor(app, fan.userId, concertId) };
 
-      const more = await hold(app, again, schedule.id, schedule.seats[6].id);
+      const more = await holdSeat(app, again, schedule.id, schedule.seats[6].id);
       expectProblem(more, 409, 'PURCHASE_LIMIT_REACHED');
       await expect(reservationsOf(app, fan.userId, schedule.id)).resolves.toEqual({
         CONFIRMED: 2,
@@ -114,18 +90,19 @@ describe('purchase limit per schedule (e2e)', () => {
       await expect(seatsOf(app, schedule.id)).resolves.toEqual({ AVAILABLE: 6, SOLD: 2 });
 
       // The limit is per schedule: another schedule of the same concert is still open to them.
-      const elsewhere = await hold(app, again, other.id, other.seats[0].id);
+      const elsewhere = await holdSeat(app, again, other.id, other.seats[0].id);
       expect(elsewhere.status).toBe(201);
       expect(elsewhere.body).toMatchObject({ scheduleId: other.id, status: 'HELD' });
       await expect(reservationsOf(app, fan.userId, other.id)).resolves.toEqual({ HELD: 1 });
     });
 
     it('should free the place of a cancelled hold and check the hold limit first', async () => {
+      const { app, concertId } = stage;
       const first = await createSchedule(app, concertId, { seatCount: 3 });
       const second = await createSchedule(app, concertId, { seatCount: 3 });
       const [fan] = await fansWithActiveTokens(app, 1, concertId);
-      const a = await hold(app, fan, first.id, first.seats[0].id);
-      const b = await hold(app, fan, first.id, first.seats[1].id);
+      const a = await holdSeat(app, fan, first.id, first.seats[0].id);
+      const b = await holdSeat(app, fan, first.id, first.seats[1].id);
       expect([a.status, b.status]).toEqual([201, 201]);
 
       // A cancelled hold no longer counts.
@@ -134,13 +111,13 @@ describe('purchase limit per schedule (e2e)', () => {
         token: fan.token,
       });
       expect(cancelled.status).toBe(200);
-      expect((await hold(app, fan, first.id, first.seats[2].id)).status).toBe(201);
+      expect((await holdSeat(app, fan, first.id, first.seats[2].id)).status).toBe(201);
 
       // Four live holds (the RESERVATION_MAX_HOLDS_PER_USER default) over two schedules: a hold
       // that breaks both limits is answered with the hold limit.
-      expect((await hold(app, fan, second.id, second.seats[0].id)).status).toBe(201);
-      expect((await hold(app, fan, second.id, second.seats[1].id)).status).toBe(201);
-      const both = await hold(app, fan, first.id, first.seats[1].id);
+      expect((await holdSeat(app, fan, second.id, second.seats[0].id)).status).toBe(201);
+      expect((await holdSeat(app, fan, second.id, second.seats[1].id)).status).toBe(201);
+      const both = await holdSeat(app, fan, first.id, first.seats[1].id);
       expectProblem(both, 409, 'HOLD_LIMIT_REACHED');
       await expect(reservationsOf(app, fan.userId, first.id)).resolves.toEqual({
         CANCELLED: 1,
@@ -151,31 +128,17 @@ describe('purchase limit per schedule (e2e)', () => {
   });
 
   describe('with holds that ran out', () => {
-    let app: NestFastifyApplication;
-    let concertId: number;
-
-    beforeAll(async () => {
-      [app] = await startCluster(1, LIMIT_ENV);
-      await resetQueue(app);
-      concertId = (await createConcert(app)).id;
-    });
-
-    afterAll(async () => {
-      await app.close();
-    });
-
-    afterEach(async () => {
-      await assertBookingInvariants(app);
-    });
+    const stage = useBookingStage(() => startCluster(1, LIMIT_ENV));
 
     it('should not count holds that ran out, before any release job ran', async () => {
+      const { app, concertId } = stage;
       const schedule = await createSchedule(app, concertId, { seatCount: 4 });
       const [fan] = await fansWithActiveTokens(app, 1, concertId);
       const held = await Promise.all(
-        schedule.seats.slice(0, 2).map((seat) => hold(app, fan, schedule.id, seat.id)),
+        schedule.seats.slice(0, 2).map((seat) => holdSeat(app, fan, schedule.id, seat.id)),
       );
       expect(tally(held)).toEqual({ '201': 2 });
-      const full = await hold(app, fan, schedule.id, schedule.seats[2].id);
+      const full = await holdSeat(app, fan, schedule.id, schedule.seats[2].id);
       expectProblem(full, 409, 'PURCHASE_LIMIT_REACHED');
 
       await expireHoldsNow(
@@ -185,7 +148,7 @@ describe('purchase limit per schedule (e2e)', () => {
       // Still stored HELD (JOBS_ENABLED=false), but past expiry: no longer counted.
       await expect(reservationsOf(app, fan.userId, schedule.id)).resolves.toEqual({ HELD: 2 });
       const replies = await Promise.all(
-        schedule.seats.slice(2, 4).map((seat) => hold(app, fan, schedule.id, seat.id)),
+        schedule.seats.slice(2, 4).map((seat) => holdSeat(app, fan, schedule.id, seat.id)),
       );
       expect(tally(replies)).toEqual({ '201': 2 });
     });
@@ -193,29 +156,15 @@ describe('purchase limit per schedule (e2e)', () => {
 
   describe('across 3 instances', () => {
     const INSTANCES = 3;
-    let apps: NestFastifyApplication[];
-    let concertId: number;
-
-    beforeAll(async () => {
-      apps = await startCluster(INSTANCES, LIMIT_ENV);
-      await resetQueue(apps[0]);
-      concertId = (await createConcert(apps[0])).id;
-    });
-
-    afterAll(async () => {
-      await Promise.all(apps.map((app) => app.close()));
-    });
-
-    afterEach(async () => {
-      await assertBookingInvariants(apps[0]);
-    });
+    const stage = useBookingStage(() => startCluster(INSTANCES, LIMIT_ENV));
 
     it('should let one user hold exactly 2 of 6 seats when the 6 holds race over 3 instances', async () => {
+      const { apps, concertId } = stage;
       const schedule = await createSchedule(apps[0], concertId, { seatCount: 6 });
       const [fan] = await fansWithActiveTokens(apps[0], 1, concertId);
 
       const replies = await Promise.all(
-        schedule.seats.map((seat, i) => hold(apps[i % INSTANCES], fan, schedule.id, seat.id)),
+        schedule.seats.map((seat, i) => holdSeat(apps[i % INSTANCES], fan, schedule.id, seat.id)),
       );
 
       expect(tally(replies)).toEqual({ '201': 2, '409 PURCHASE_LIMIT_REACHED': 4 });
@@ -226,6 +175,7 @@ describe('purchase limit per schedule (e2e)', () => {
     });
 
     it('should hold each of 30 users to 2 seats when all 180 of their holds race over 3 instances', async () => {
+      const { apps, concertId } = stage;
       const USERS = 30;
       const schedule = await createSchedule(apps[0], concertId, { seatCount: 6 * USERS });
       const fans = await fansWithActiveTokens(apps[0], USERS, concertId);
@@ -236,7 +186,7 @@ describe('purchase limit per schedule (e2e)', () => {
         for (const [u, fan] of fans.entries()) {
           const seat = schedule.seats[round * USERS + u];
           const app = apps[(round + u) % INSTANCES];
-          requests.push({ fan, reply: hold(app, fan, schedule.id, seat.id) });
+          requests.push({ fan, reply: holdSeat(app, fan, schedule.id, seat.id) });
         }
       }
       const replies = await Promise.all(requests.map((r) => r.reply));

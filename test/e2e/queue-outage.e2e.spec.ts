@@ -6,7 +6,7 @@ import { http, startApp } from '../support/app';
 import { eventually } from '../support/eventually';
 import { authHeader } from '../support/auth';
 import { activeTokenFor, runAdmission } from '../support/queue';
-import { TcpProxy } from '../support/tcp-proxy';
+import { startRedisProxy, TcpProxy } from '../support/tcp-proxy';
 import { signedUpUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
 
@@ -20,11 +20,9 @@ describe('waiting queue while Redis is down (e2e)', () => {
   let redisProxy: TcpProxy;
 
   beforeAll(async () => {
-    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-    redisUrl.hostname = '127.0.0.1';
-    redisUrl.port = String(await redisProxy.start());
-    app = await startApp({ REDIS_URL: redisUrl.toString() });
+    const redis = await startRedisProxy();
+    redisProxy = redis.proxy;
+    app = await startApp({ REDIS_URL: redis.url });
   });
 
   afterAll(async () => {

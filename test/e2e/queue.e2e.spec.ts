@@ -5,20 +5,9 @@ import { createConcert, createConcertWithSchedule } from '../factories/catalogue
 import { http, startApp } from '../support/app';
 import { authHeader } from '../support/auth';
 import { eventually } from '../support/eventually';
-import { activeTokenFor, rewindQueueEntries, runAdmission } from '../support/queue';
+import { activeTokenFor, rewindQueueEntries, runAdmission, Ticket } from '../support/queue';
 import { signedUpUser, SignedUpUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
-
-interface Ticket {
-  token: string;
-  userId: string;
-  concertId: number;
-  status: 'WAITING' | 'ACTIVE';
-  position: number;
-  estimatedWaitSeconds: number;
-  activeUntil: string | null;
-  pollAfterSeconds: number | null;
-}
 
 /**
  * The gating journey on two instances sharing MySQL and Redis, with the real admission scheduler

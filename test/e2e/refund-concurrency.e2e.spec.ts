@@ -1,21 +1,23 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { releaseExpiredHolds } from '../support/jobs';
-import { createConcert, createSchedule, CreatedSchedule } from '../factories/catalogue.factory';
+import { createSchedule, CreatedSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
-import { assertBookingInvariants } from '../support/booking-invariants';
 import {
-  call,
+  byKeyOutcome,
   charge,
+  expireHoldsNow,
   Fan,
   fansWithActiveTokens,
-  expireHoldsNow,
+  holdSeat,
+  payFor,
+  refundPayment,
   Reply,
   startCluster,
   tally,
+  useBookingStage,
 } from '../support/booking';
-import { walletState } from '../support/cash-invariants';
-import { activeTokenFor, resetQueue } from '../support/queue';
+import { expectWallet, walletState } from '../support/cash-invariants';
+import { activeTokenFor } from '../support/queue';
 import { expectProblem } from '../support/assertions';
 
 const PRICE = 50_000;
@@ -28,41 +30,17 @@ const PRICE = 50_000;
  */
 describe('refunds across instances', () => {
   const INSTANCES = 3;
-  let apps: NestFastifyApplication[];
-  let concertId: number;
+  // The Redis seat lock off, so the database alone must keep a seat from being taken twice (the
+  // refund never uses it). The expiry job gets real work from holds expired on purpose.
+  const stage = useBookingStage(() => startCluster(INSTANCES, { RESERVATION_SEAT_LOCK: 'off' }));
 
-  beforeAll(async () => {
-    // The Redis seat lock off, so the database alone must keep a seat from being taken twice
-    // (the refund never uses it). The expiry job gets real work from holds expired on purpose.
-    apps = await startCluster(INSTANCES, { RESERVATION_SEAT_LOCK: 'off' });
-    await resetQueue(apps[0]);
-    concertId = (await createConcert(apps[0])).id;
-  });
+  const on = (i: number) => stage.apps[i % INSTANCES];
 
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-  });
+  const hold = (i: number, fan: Fan, scheduleId: number, seatId: number): Promise<Reply> =>
+    holdSeat(on(i), fan, scheduleId, seatId);
 
-  afterEach(async () => {
-    await assertBookingInvariants(apps[0]);
-  });
-
-  const on = (i: number) => apps[i % INSTANCES];
-
-  function hold(i: number, fan: Fan, scheduleId: number, seatId: number): Promise<Reply> {
-    return call(on(i), 'POST', '/reservations', {
-      user: fan.userId,
-      token: fan.token,
-      body: { scheduleId, seatId },
-    });
-  }
-
-  function refund(i: number, userId: string, paymentId: number, key?: string): Promise<Reply> {
-    return call(on(i), 'POST', `/payments/${paymentId}/refund`, {
-      user: userId,
-      headers: key === undefined ? {} : { 'idempotency-key': key },
-    });
-  }
+  const refund = (i: number, userId: string, paymentId: number, key?: string): Promise<Reply> =>
+    refundPayment(on(i), userId, paymentId, key);
 
   /** Each fan holds its seat and pays it. */
   async function buyEach(
@@ -70,25 +48,29 @@ describe('refunds across instances', () => {
     schedule: CreatedSchedule,
     seatIds: number[],
   ): Promise<number[]> {
-    await Promise.all(buyers.map((buyer) => charge(apps[0], buyer.userId, PRICE)));
+    await Promise.all(buyers.map((buyer) => charge(stage.app, buyer.userId, PRICE)));
     return Promise.all(
       buyers.map(async (buyer, i) => {
         const held = await hold(i, buyer, schedule.id, seatIds[i]);
         expect(held.status).toBe(201);
-        const paid = await call(on(i + 1), 'POST', '/payments', {
-          user: buyer.userId,
-          token: buyer.token,
-          body: { reservationIds: [held.body.id] },
-        });
+        const paid = await payFor(on(i + 1), buyer, [held.body.id]);
         expect(paid.status).toBe(201);
         return paid.body.id as number;
       }),
     );
   }
 
+  /** A fan who bought the first seat of a fresh schedule of `seatCount` seats. */
+  async function buyerOfOneSeat(seatCount: number) {
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount, price: PRICE });
+    const [buyer] = await fansWithActiveTokens(stage.app, 1, stage.concertId);
+    const [paymentId] = await buyEach([buyer], schedule, [schedule.seats[0].id]);
+    return { buyer, paymentId };
+  }
+
   async function paymentRow(paymentId: number) {
     const [row] = await sql<{ status: string; refunded_at: Date | null }[]>(
-      apps[0],
+      stage.app,
       'SELECT status, refunded_at FROM payments WHERE id = ?',
       [paymentId],
     );
@@ -96,9 +78,7 @@ describe('refunds across instances', () => {
   }
 
   it('should let exactly one of 10 concurrent refunds of one payment through, crediting once', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 2, price: PRICE });
-    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
-    const [paymentId] = await buyEach([buyer], schedule, [schedule.seats[0].id]);
+    const { buyer, paymentId } = await buyerOfOneSeat(2);
 
     const replies = await Promise.all(
       Array.from({ length: 10 }, (_, i) => refund(i, buyer.userId, paymentId)),
@@ -113,14 +93,10 @@ describe('refunds across instances', () => {
       refunded_at: new Date(winner.body.refundedAt),
     });
     // Charge + payment + exactly one refund; the balance is the ledger's sum.
-    await expect(walletState(apps[0], buyer.userId)).resolves.toEqual({
-      balance: PRICE,
-      ledgerSum: PRICE,
-      entries: 3,
-    });
+    await expectWallet(stage.app, buyer.userId, { balance: PRICE, entries: 3 });
     await expect(
       sql(
-        apps[0],
+        stage.app,
         `SELECT COUNT(*) AS n FROM cash_history WHERE payment_id = ? AND type = 'REFUND'`,
         [paymentId],
       ),
@@ -128,30 +104,20 @@ describe('refunds across instances', () => {
   });
 
   it('should credit once and answer every racer with the same refund when 10 requests share one Idempotency-Key', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 1, price: PRICE });
-    const [buyer] = await fansWithActiveTokens(apps[0], 1, concertId);
-    const [paymentId] = await buyEach([buyer], schedule, [schedule.seats[0].id]);
+    const { buyer, paymentId } = await buyerOfOneSeat(1);
 
     const replies = await Promise.all(
       Array.from({ length: 10 }, (_, i) => refund(i, buyer.userId, paymentId, 'one-refund')),
     );
 
-    const fresh = replies.filter((r) => r.status === 200 && !r.headers['idempotent-replayed']);
-    const replayed = replies.filter((r) => r.headers['idempotent-replayed'] === 'true');
-    const inProgress = replies.filter(
-      (r) => r.status === 409 && r.body.code === 'IDEMPOTENCY_KEY_IN_PROGRESS',
-    );
+    const { fresh, replayed, inProgress } = byKeyOutcome(replies, 200);
     expect(fresh).toHaveLength(1);
     expect(fresh.length + replayed.length + inProgress.length).toBe(10);
     for (const reply of replayed) expect(reply.body).toEqual(fresh[0].body);
     const retry = await refund(1, buyer.userId, paymentId, 'one-refund');
     expect([retry.status, retry.headers['idempotent-replayed']]).toEqual([200, 'true']);
     expect(retry.body).toEqual(fresh[0].body);
-    await expect(walletState(apps[0], buyer.userId)).resolves.toEqual({
-      balance: PRICE,
-      ledgerSum: PRICE,
-      entries: 3,
-    });
+    await expectWallet(stage.app, buyer.userId, { balance: PRICE, entries: 3 });
   });
 
   /**
@@ -166,11 +132,11 @@ describe('refunds across instances', () => {
    *   whatever holds earlier rounds left to run out.
    */
   async function arrangeRounds(rounds: number) {
-    const schedule = await createSchedule(apps[0], concertId, {
+    const schedule = await createSchedule(stage.app, stage.concertId, {
       seatCount: 2 * rounds,
       price: PRICE,
     });
-    const fans = await fansWithActiveTokens(apps[0], 4 * rounds, concertId);
+    const fans = await fansWithActiveTokens(stage.app, 4 * rounds, stage.concertId);
     const buyers = fans.slice(0, rounds);
     const takers = fans.slice(rounds, 3 * rounds);
     const expirers = fans.slice(3 * rounds);
@@ -187,12 +153,12 @@ describe('refunds across instances', () => {
     for (const buyer of buyers) {
       rebuyers.push({
         userId: buyer.userId,
-        token: await activeTokenFor(apps[0], buyer.userId, concertId),
+        token: await activeTokenFor(stage.app, buyer.userId, stage.concertId),
       });
     }
     // Expired, not yet released: the expiry job has work during the races.
     await expireHoldsNow(
-      apps[0],
+      stage.app,
       lapsing.map((reply) => reply.body.id as number),
     );
     return { schedule, rebuyers, takers, paymentIds, soldSeats, spareSeats };
@@ -240,8 +206,8 @@ describe('refunds across instances', () => {
         () => refundDone,
       ),
       hold(round + 2, buyer, schedule.id, spareSeats[round]),
-      ...apps.map((app) => releaseExpiredHolds(app)),
-      sleep(5).then(() => releaseExpiredHolds(apps[round % INSTANCES])),
+      ...stage.apps.map((app) => releaseExpiredHolds(app)),
+      sleep(5).then(() => releaseExpiredHolds(on(round))),
     ]);
     // A deadlock would be a rejected job run or a 503 answer, never silently absorbed.
     expect(settled.filter((result) => result.status === 'rejected')).toEqual([]);
@@ -273,7 +239,7 @@ describe('refunds across instances', () => {
       expectProblem(reply, 409, 'SEAT_UNAVAILABLE');
     }
     const holders = await sql<{ user_id: string; status: string }[]>(
-      apps[0],
+      stage.app,
       `SELECT user_id, status FROM reservations WHERE seat_id = ? AND status IN ('HELD', 'CONFIRMED')`,
       [soldSeats[round]],
     );
@@ -306,7 +272,7 @@ describe('refunds across instances', () => {
     );
 
     for (const buyer of arranged.rebuyers) {
-      await expect(walletState(apps[0], buyer.userId)).resolves.toMatchObject({
+      await expect(walletState(stage.app, buyer.userId)).resolves.toMatchObject({
         balance: PRICE,
         ledgerSum: PRICE,
       });
@@ -326,7 +292,7 @@ describe('refunds across instances', () => {
       `hold attempts on refunded seats, ${rounds} at once: ${JSON.stringify(attemptsOf(outcomes))}`,
     );
     const [{ refunded }] = await sql<{ refunded: number }[]>(
-      apps[0],
+      stage.app,
       `SELECT COUNT(*) AS refunded FROM payments WHERE id IN (?) AND status = 'REFUNDED'`,
       [arranged.paymentIds],
     );

@@ -1,18 +1,21 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql, startApp } from '../support/app';
 import { accessToken } from '../support/auth';
-import { assertBookingInvariants } from '../support/booking-invariants';
-import { call, charge, Reply } from '../support/booking';
-import { walletState } from '../support/cash-invariants';
+import {
+  call,
+  charge,
+  Fan,
+  fundedFan,
+  holdSeat,
+  payFor,
+  refundPayment,
+  Reply,
+  useBookingApps,
+} from '../support/booking';
+import { expectWallet, walletState } from '../support/cash-invariants';
 import { activeTokenFor } from '../support/queue';
 import { signedUpUser } from '../factories/user.factory';
 import { expectProblem } from '../support/assertions';
-
-interface Fan {
-  userId: string;
-  token: string;
-}
 
 interface Purchase {
   buyer: Fan;
@@ -29,25 +32,10 @@ const HOUR = 3_600_000;
 
 /** The refund journey through the HTTP API: pay → refund → the seat on sale again, and every refusal. */
 describe('refunds (e2e)', () => {
-  let app: NestFastifyApplication;
+  const stage = useBookingApps(async () => [await startApp()]);
 
-  beforeAll(async () => {
-    app = await startApp();
-  });
-
-  afterAll(async () => {
-    await app.close();
-  });
-
-  afterEach(async () => {
-    await assertBookingInvariants(app);
-  });
-
-  async function fan(concertId: number, balance = 0): Promise<Fan> {
-    const user = await signedUpUser(app);
-    if (balance > 0) await charge(app, user.id, balance);
-    return { userId: user.id, token: await activeTokenFor(app, user.id, concertId) };
-  }
+  const fan = (concertId: number, balance = 0): Promise<Fan> =>
+    fundedFan(stage.app, concertId, balance);
 
   /** A schedule of `concertId` starting `startsInHours` from now, booking open until an hour before. */
   function scheduleStartingIn(
@@ -56,7 +44,7 @@ describe('refunds (e2e)', () => {
     overrides: Record<string, unknown> = {},
   ) {
     const now = Date.now();
-    return createSchedule(app, concertId, {
+    return createSchedule(stage.app, concertId, {
       startsAt: new Date(now + startsInHours * HOUR).toISOString(),
       bookingOpensAt: new Date(now - HOUR).toISOString(),
       bookingClosesAt: new Date(now + (startsInHours - 1) * HOUR).toISOString(),
@@ -64,13 +52,8 @@ describe('refunds (e2e)', () => {
     });
   }
 
-  async function hold(who: Fan, scheduleId: number, seatId: number): Promise<Reply> {
-    return call(app, 'POST', '/reservations', {
-      user: who.userId,
-      token: who.token,
-      body: { scheduleId, seatId },
-    });
-  }
+  const hold = (who: Fan, scheduleId: number, seatId: number): Promise<Reply> =>
+    holdSeat(stage.app, who, scheduleId, seatId);
 
   /** A fan with `balance` who holds these seats and pays them in one payment. */
   async function buy(
@@ -85,11 +68,11 @@ describe('refunds (e2e)', () => {
       expect(held.status).toBe(201);
       reservations.push(held.body);
     }
-    const paid = await call(app, 'POST', '/payments', {
-      user: buyer.userId,
-      token: buyer.token,
-      body: { reservationIds: reservations.map((r) => r.id) },
-    });
+    const paid = await payFor(
+      stage.app,
+      buyer,
+      reservations.map((r) => r.id),
+    );
     expect(paid.status).toBe(201);
     return {
       buyer,
@@ -104,37 +87,32 @@ describe('refunds (e2e)', () => {
 
   /** One seat of a fresh schedule starting in a week, paid by a fresh fan. */
   async function buyOne(price = 50_000, balance = 500_000): Promise<Purchase> {
-    const concertId = (await createConcert(app)).id;
-    const schedule = await createSchedule(app, concertId, { seatCount: 2, price });
+    const concertId = (await createConcert(stage.app)).id;
+    const schedule = await createSchedule(stage.app, concertId, { seatCount: 2, price });
     return buy(concertId, [{ scheduleId: schedule.id, seatId: schedule.seats[0].id }], balance);
   }
 
-  function refund(
+  const refund = (
     userId: string | undefined,
     paymentId: number | string,
     key?: string,
-    target = app,
-  ): Promise<Reply> {
-    return call(target, 'POST', `/payments/${paymentId}/refund`, {
-      user: userId,
-      headers: key === undefined ? {} : { 'idempotency-key': key },
-    });
-  }
+    target = stage.app,
+  ): Promise<Reply> => refundPayment(target, userId, paymentId, key);
 
   /** Payment, reservations, seats and wallet of a purchase, to prove an error changed nothing. */
   async function stateOf(purchase: Purchase) {
     const [payment] = await sql<{ status: string; refunded_at: Date | null }[]>(
-      app,
+      stage.app,
       'SELECT status, refunded_at FROM payments WHERE id = ?',
       [purchase.paymentId],
     );
     const rows = await sql<{ status: string; seat_status: string }[]>(
-      app,
+      stage.app,
       `SELECT r.status, s.status AS seat_status FROM reservations r JOIN seats s ON s.id = r.seat_id
         WHERE r.id IN (?) ORDER BY r.id`,
       [purchase.reservationIds],
     );
-    return { payment, rows, wallet: await walletState(app, purchase.buyer.userId) };
+    return { payment, rows, wallet: await walletState(stage.app, purchase.buyer.userId) };
   }
 
   async function expectUnchanged(purchase: Purchase, balance: number) {
@@ -146,8 +124,8 @@ describe('refunds (e2e)', () => {
   }
 
   it('should refund a two-seat payment: money back, REFUND row, reservations REFUNDED, seats on sale again', async () => {
-    const concertId = (await createConcert(app)).id;
-    const schedule = await createSchedule(app, concertId, {
+    const concertId = (await createConcert(stage.app)).id;
+    const schedule = await createSchedule(stage.app, concertId, {
       seatCount: 3,
       prices: [40_000, 55_000, 70_000],
     });
@@ -160,7 +138,7 @@ describe('refunds (e2e)', () => {
       200_000,
     );
     expect(purchase.paid.body).toMatchObject({ status: 'COMPLETED', refundedAt: null });
-    await expect(walletState(app, purchase.buyer.userId)).resolves.toMatchObject({
+    await expect(walletState(stage.app, purchase.buyer.userId)).resolves.toMatchObject({
       balance: 90_000,
     });
 
@@ -188,7 +166,7 @@ describe('refunds (e2e)', () => {
       ],
       wallet: { balance: 200_000, ledgerSum: 200_000, entries: 3 },
     });
-    const history = await call(app, 'GET', '/users/me/cash/history', {
+    const history = await call(stage.app, 'GET', '/users/me/cash/history', {
       user: purchase.buyer.userId,
     });
     expect(history.body.items[0]).toEqual({
@@ -201,19 +179,21 @@ describe('refunds (e2e)', () => {
     });
 
     // The payment views show the refund.
-    const read = await call(app, 'GET', `/payments/${purchase.paymentId}`, {
+    const read = await call(stage.app, 'GET', `/payments/${purchase.paymentId}`, {
       user: purchase.buyer.userId,
     });
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ ...refunded.body, items: expect.any(Array) });
     expect(read.body.items).toHaveLength(2);
-    const listed = await call(app, 'GET', '/users/me/payments', { user: purchase.buyer.userId });
+    const listed = await call(stage.app, 'GET', '/users/me/payments', {
+      user: purchase.buyer.userId,
+    });
     expect(listed.body[0]).toEqual(read.body);
 
     // The reservations read REFUNDED (with a live token: GET /reservations/{id} needs one).
-    const token = await activeTokenFor(app, purchase.buyer.userId, concertId);
+    const token = await activeTokenFor(stage.app, purchase.buyer.userId, concertId);
     for (const id of purchase.reservationIds) {
-      const reservation = await call(app, 'GET', `/reservations/${id}`, {
+      const reservation = await call(stage.app, 'GET', `/reservations/${id}`, {
         user: purchase.buyer.userId,
         token,
       });
@@ -226,10 +206,15 @@ describe('refunds (e2e)', () => {
 
     // Anyone may take the seats again, and the original buyer may buy them back.
     const other = await fan(concertId, 100_000);
-    const seats = await call(app, 'GET', `/concerts/${concertId}/schedules/${schedule.id}/seats`, {
-      user: other.userId,
-      token: other.token,
-    });
+    const seats = await call(
+      stage.app,
+      'GET',
+      `/concerts/${concertId}/schedules/${schedule.id}/seats`,
+      {
+        user: other.userId,
+        token: other.token,
+      },
+    );
     expect(
       (seats.body as { id: number; status: string }[])
         .filter((seat) => purchase.seatIds.includes(seat.id))
@@ -237,11 +222,7 @@ describe('refunds (e2e)', () => {
     ).toEqual(['AVAILABLE', 'AVAILABLE']);
     const retaken = await hold(other, schedule.id, schedule.seats[2].id);
     expect(retaken.status).toBe(201);
-    const repaid = await call(app, 'POST', '/payments', {
-      user: other.userId,
-      token: other.token,
-      body: { reservationIds: [retaken.body.id] },
-    });
+    const repaid = await payFor(stage.app, other, [retaken.body.id]);
     expect(repaid.status).toBe(201);
     const back = await hold(
       { userId: purchase.buyer.userId, token },
@@ -255,12 +236,12 @@ describe('refunds (e2e)', () => {
     const purchase = await buyOne();
 
     const anonymous = await refund(undefined, purchase.paymentId);
-    const expired = await call(app, 'POST', `/payments/${purchase.paymentId}/refund`, {
+    const expired = await call(stage.app, 'POST', `/payments/${purchase.paymentId}/refund`, {
       headers: {
         authorization: `Bearer ${await accessToken(purchase.buyer.userId, { expiresIn: -120 })}`,
       },
     });
-    const readAnonymously = await call(app, 'GET', `/payments/${purchase.paymentId}`);
+    const readAnonymously = await call(stage.app, 'GET', `/payments/${purchase.paymentId}`);
 
     for (const reply of [anonymous, expired, readAnonymously]) {
       expectProblem(reply, 401, 'AUTH_TOKEN_INVALID');
@@ -271,8 +252,8 @@ describe('refunds (e2e)', () => {
 
   it("should answer 404 PAYMENT_NOT_FOUND for an unknown id and for someone else's payment, changing nothing", async () => {
     const purchase = await buyOne();
-    const stranger = await signedUpUser(app);
-    await charge(app, stranger.id, 10_000);
+    const stranger = await signedUpUser(stage.app);
+    await charge(stage.app, stranger.id, 10_000);
 
     for (const [userId, paymentId] of [
       [purchase.buyer.userId, 2_147_483_647],
@@ -285,18 +266,14 @@ describe('refunds (e2e)', () => {
       expect(JSON.stringify(refused.body)).not.toContain(purchase.buyer.userId);
     }
     await expectUnchanged(purchase, 450_000);
-    await expect(walletState(app, stranger.id)).resolves.toEqual({
-      balance: 10_000,
-      ledgerSum: 10_000,
-      entries: 1,
-    });
+    await expectWallet(stage.app, stranger.id, { balance: 10_000, entries: 1 });
   });
 
   it('should show GET /payments/{id} to its owner in any status and answer 404 to anyone else', async () => {
     const purchase = await buyOne(60_000);
-    const stranger = await signedUpUser(app);
+    const stranger = await signedUpUser(stage.app);
 
-    const own = await call(app, 'GET', `/payments/${purchase.paymentId}`, {
+    const own = await call(stage.app, 'GET', `/payments/${purchase.paymentId}`, {
       user: purchase.buyer.userId,
     });
     expect(own.status).toBe(200);
@@ -321,19 +298,19 @@ describe('refunds (e2e)', () => {
       [stranger.id, purchase.paymentId],
       [purchase.buyer.userId, 2_147_483_647],
     ] as const) {
-      const hidden = await call(app, 'GET', `/payments/${paymentId}`, { user: userId });
+      const hidden = await call(stage.app, 'GET', `/payments/${paymentId}`, { user: userId });
       expectProblem(hidden, 404, 'PAYMENT_NOT_FOUND');
     }
 
     expect((await refund(purchase.buyer.userId, purchase.paymentId)).status).toBe(200);
-    const after = await call(app, 'GET', `/payments/${purchase.paymentId}`, {
+    const after = await call(stage.app, 'GET', `/payments/${purchase.paymentId}`, {
       user: purchase.buyer.userId,
     });
     expect(after.body).toMatchObject({
       status: 'REFUNDED',
       refundedAt: expect.stringMatching(ISO),
     });
-    const stillHidden = await call(app, 'GET', `/payments/${purchase.paymentId}`, {
+    const stillHidden = await call(stage.app, 'GET', `/payments/${purchase.paymentId}`, {
       user: stranger.id,
     });
     expect(stillHidden.status).toBe(404);
@@ -355,7 +332,7 @@ describe('refunds (e2e)', () => {
   });
 
   it('should answer 409 REFUND_WINDOW_CLOSED when the show starts within PAYMENT_REFUND_CUTOFF_HOURS, changing nothing', async () => {
-    const concertId = (await createConcert(app)).id;
+    const concertId = (await createConcert(stage.app)).id;
     const soon = await scheduleStartingIn(concertId, 23, { seatCount: 2, price: 50_000 });
     const purchase = await buy(concertId, [{ scheduleId: soon.id, seatId: soon.seats[0].id }]);
 
@@ -367,7 +344,7 @@ describe('refunds (e2e)', () => {
   });
 
   it('should judge the window by the earliest of the schedules a payment bought seats in', async () => {
-    const concertId = (await createConcert(app)).id;
+    const concertId = (await createConcert(stage.app)).id;
     const nextWeek = await scheduleStartingIn(concertId, 7 * 24, { seatCount: 1, price: 30_000 });
     const tomorrow = await scheduleStartingIn(concertId, 23, { seatCount: 1, price: 20_000 });
     const purchase = await buy(concertId, [
@@ -382,7 +359,7 @@ describe('refunds (e2e)', () => {
 
     // A postponed show moves the window with it: the live schedule counts, not the receipt copy.
     await sql(
-      app,
+      stage.app,
       'UPDATE concert_schedules SET starts_at = starts_at + INTERVAL 2 DAY WHERE id = ?',
       [tomorrow.id],
     );
@@ -392,7 +369,7 @@ describe('refunds (e2e)', () => {
   it('should honour PAYMENT_REFUND_CUTOFF_HOURS: with 0 a show starting in 23 h is still refundable', async () => {
     const untilStart = await startApp({ PAYMENT_REFUND_CUTOFF_HOURS: '0' });
     try {
-      const concertId = (await createConcert(app)).id;
+      const concertId = (await createConcert(stage.app)).id;
       const soon = await scheduleStartingIn(concertId, 23, { seatCount: 1, price: 50_000 });
       const purchase = await buy(concertId, [{ scheduleId: soon.id, seatId: soon.seats[0].id }]);
       expect((await refund(purchase.buyer.userId, purchase.paymentId)).body.code).toBe(
@@ -418,7 +395,7 @@ describe('refunds (e2e)', () => {
     for (const id of ['0', '-1', 'abc', '01', '1e3', '0x10', '+1', '1.5', '2147483648', '%20']) {
       for (const reply of [
         await refund(purchase.buyer.userId, id),
-        await call(app, 'GET', `/payments/${id}`, { user: purchase.buyer.userId }),
+        await call(stage.app, 'GET', `/payments/${id}`, { user: purchase.buyer.userId }),
       ]) {
         expect({ id, status: reply.status, code: reply.body.code }).toEqual({
           id,
@@ -434,7 +411,7 @@ describe('refunds (e2e)', () => {
     await expectUnchanged(purchase, 450_000);
     // Nothing was remembered for the refused keys.
     await expect(
-      sql(app, 'SELECT COUNT(*) AS n FROM idempotency_keys WHERE user_id = ?', [
+      sql(stage.app, 'SELECT COUNT(*) AS n FROM idempotency_keys WHERE user_id = ?', [
         purchase.buyer.userId,
       ]),
     ).resolves.toEqual([{ n: 0 }]);
@@ -452,37 +429,29 @@ describe('refunds (e2e)', () => {
     expect(replayed.status).toBe(200);
     expect(replayed.headers['idempotent-replayed']).toBe('true');
     expect(replayed.body).toEqual(refunded.body);
-    await expect(walletState(app, first.buyer.userId)).resolves.toEqual({
-      balance: 500_000,
-      ledgerSum: 500_000,
-      entries: 3,
-    });
+    await expectWallet(stage.app, first.buyer.userId, { balance: 500_000, entries: 3 });
     // Without the key the same request is a second refund, and says so.
     const unkeyed = await refund(first.buyer.userId, first.paymentId);
     expectProblem(unkeyed, 409, 'PAYMENT_ALREADY_REFUNDED');
 
     // The same key for another payment of the same user is another request: 422, nothing moves.
-    const concertId = (await createConcert(app)).id;
-    const schedule = await createSchedule(app, concertId, { seatCount: 1, price: 30_000 });
-    const token = await activeTokenFor(app, first.buyer.userId, concertId);
+    const concertId = (await createConcert(stage.app)).id;
+    const schedule = await createSchedule(stage.app, concertId, { seatCount: 1, price: 30_000 });
+    const token = await activeTokenFor(stage.app, first.buyer.userId, concertId);
     const held = await hold(
       { userId: first.buyer.userId, token },
       schedule.id,
       schedule.seats[0].id,
     );
-    const paid = await call(app, 'POST', '/payments', {
-      user: first.buyer.userId,
-      token,
-      body: { reservationIds: [held.body.id] },
-    });
+    const paid = await payFor(stage.app, { userId: first.buyer.userId, token }, [held.body.id]);
     expect(paid.status).toBe(201);
     const reused = await refund(first.buyer.userId, paid.body.id, key);
     expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
-    await expect(walletState(app, first.buyer.userId)).resolves.toMatchObject({
+    await expect(walletState(stage.app, first.buyer.userId)).resolves.toMatchObject({
       balance: 470_000,
       entries: 4,
     });
-    const second = await call(app, 'GET', `/payments/${paid.body.id}`, {
+    const second = await call(stage.app, 'GET', `/payments/${paid.body.id}`, {
       user: first.buyer.userId,
     });
     expect(second.body).toMatchObject({ status: 'COMPLETED', refundedAt: null });
@@ -494,23 +463,18 @@ describe('refunds (e2e)', () => {
   });
 
   it('should keep refund keys apart from payment keys (their own Idempotency-Key scope)', async () => {
-    const concertId = (await createConcert(app)).id;
-    const schedule = await createSchedule(app, concertId, { seatCount: 1, price: 50_000 });
+    const concertId = (await createConcert(stage.app)).id;
+    const schedule = await createSchedule(stage.app, concertId, { seatCount: 1, price: 50_000 });
     const buyer = await fan(concertId, 100_000);
     const held = await hold(buyer, schedule.id, schedule.seats[0].id);
-    const paid = await call(app, 'POST', '/payments', {
-      user: buyer.userId,
-      token: buyer.token,
-      body: { reservationIds: [held.body.id] },
-      headers: { 'idempotency-key': 'shared-key' },
-    });
+    const paid = await payFor(stage.app, buyer, [held.body.id], 'shared-key');
     expect(paid.status).toBe(201);
 
     const refunded = await refund(buyer.userId, paid.body.id, 'shared-key');
 
     expect([refunded.status, refunded.body.status]).toEqual([200, 'REFUNDED']);
     expect(refunded.headers['idempotent-replayed']).toBeUndefined();
-    await expect(walletState(app, buyer.userId)).resolves.toMatchObject({
+    await expect(walletState(stage.app, buyer.userId)).resolves.toMatchObject({
       balance: 100_000,
       entries: 3,
     });
@@ -518,19 +482,19 @@ describe('refunds (e2e)', () => {
 
   it('should credit a refund beyond the 100,000,000 balance limit, which still caps charges', async () => {
     const purchase = await buyOne(50_000, 100_000_000);
-    await charge(app, purchase.buyer.userId, 50_000);
-    await expect(walletState(app, purchase.buyer.userId)).resolves.toMatchObject({
+    await charge(stage.app, purchase.buyer.userId, 50_000);
+    await expect(walletState(stage.app, purchase.buyer.userId)).resolves.toMatchObject({
       balance: 100_000_000,
     });
 
     const refunded = await refund(purchase.buyer.userId, purchase.paymentId);
 
     expect(refunded.status).toBe(200);
-    await expect(walletState(app, purchase.buyer.userId)).resolves.toMatchObject({
+    await expect(walletState(stage.app, purchase.buyer.userId)).resolves.toMatchObject({
       balance: 100_050_000,
       ledgerSum: 100_050_000,
     });
-    const capped = await call(app, 'POST', '/users/me/cash/charges', {
+    const capped = await call(stage.app, 'POST', '/users/me/cash/charges', {
       user: purchase.buyer.userId,
       body: { amount: 1 },
     });
@@ -540,7 +504,7 @@ describe('refunds (e2e)', () => {
   it('should count refunds against RATE_LIMIT_USER_WRITES_PER_MINUTE (429 with Retry-After)', async () => {
     const limited = await startApp({ RATE_LIMIT_USER_WRITES_PER_MINUTE: '2' });
     try {
-      const user = await signedUpUser(app);
+      const user = await signedUpUser(stage.app);
       const replies: Reply[] = [];
       for (let i = 0; i < 3; i++)
         replies.push(await refund(user.id, 2_147_483_647, undefined, limited));
@@ -560,7 +524,7 @@ describe('refunds (e2e)', () => {
   });
 
   it('should document both endpoints in the OpenAPI document', async () => {
-    const doc = await app.inject({ method: 'GET', url: '/docs-json' });
+    const doc = await stage.app.inject({ method: 'GET', url: '/docs-json' });
     const paths = doc.json<{ paths: Record<string, Record<string, OpenApiOperation>> }>().paths;
     const refundOp = paths['/payments/{paymentId}/refund'].post;
     const getOp = paths['/payments/{paymentId}'].get;

@@ -3,7 +3,16 @@ import { createConcert, createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
 import { expectAuditOk } from '../support/audit';
 import { assertBookingInvariants } from '../support/booking-invariants';
-import { call, Fan, fansWithActiveTokens, Reply, startCluster, tally } from '../support/booking';
+import {
+  call,
+  Fan,
+  fansWithActiveTokens,
+  holdSeat,
+  Reply,
+  startCluster,
+  tally,
+  useBookingStage,
+} from '../support/booking';
 import { resetQueue } from '../support/queue';
 
 /**
@@ -16,39 +25,24 @@ describe.each([
   ['with the lock off (database fence alone)', 'off'],
 ])('seat holds across instances %s', (_title, seatLock) => {
   const INSTANCES = 5;
-  let apps: NestFastifyApplication[];
+  const stage = useBookingStage(
+    () => startCluster(INSTANCES, { RESERVATION_SEAT_LOCK: seatLock }),
+    { audit: true },
+  );
   let fans: Fan[];
-  /** The fans' tokens are for this concert; each race books its own schedule of it. */
-  let concertId: number;
 
   beforeAll(async () => {
-    apps = await startCluster(INSTANCES, { RESERVATION_SEAT_LOCK: seatLock });
-    await resetQueue(apps[0]);
-    concertId = (await createConcert(apps[0])).id;
-    fans = await fansWithActiveTokens(apps[0], 1000, concertId);
-  });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-  });
-
-  afterEach(async () => {
-    await assertBookingInvariants(apps[0]);
-    await expectAuditOk(apps[0]);
+    fans = await fansWithActiveTokens(stage.app, 1000, stage.concertId);
   });
 
   const hold = (i: number, fan: Fan, scheduleId: number, seatId: number): Promise<Reply> =>
-    call(apps[i % INSTANCES], 'POST', '/reservations', {
-      user: fan.userId,
-      token: fan.token,
-      body: { scheduleId, seatId },
-    });
+    holdSeat(stage.apps[i % INSTANCES], fan, scheduleId, seatId);
 
   async function seatList(scheduleId: number) {
     const reply = await call(
-      apps[0],
+      stage.app,
       'GET',
-      `/concerts/${concertId}/schedules/${scheduleId}/seats`,
+      `/concerts/${stage.concertId}/schedules/${scheduleId}/seats`,
       {
         user: fans[0].userId,
         token: fans[0].token,
@@ -59,7 +53,7 @@ describe.each([
   }
 
   it('should give one seat to exactly one of 1,000 concurrent fans and 409 to the rest', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 10 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 10 });
     const seat = schedule.seats[4];
 
     const started = Date.now();
@@ -70,7 +64,7 @@ describe.each([
     const winner = replies.find((reply) => reply.status === 201)!;
     expect(winner.body).toMatchObject({ seatId: seat.id, status: 'HELD' });
     const rows = await sql(
-      apps[0],
+      stage.app,
       'SELECT id, user_id, status FROM reservations WHERE seat_id = ?',
       [seat.id],
     );
@@ -81,7 +75,7 @@ describe.each([
   });
 
   it('should hold no seat twice when 400 fans go for random seats of one schedule', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 150 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 150 });
     const racers = fans.slice(0, 400);
     // A fixed pseudo-random pick keeps the test repeatable while making many fans collide.
     const pick = (i: number) => schedule.seats[(i * 7919 + 13) % 97];
@@ -99,7 +93,7 @@ describe.each([
     const seats = await seatList(schedule.id);
     expect(seats.filter((s) => s.status === 'HELD')).toHaveLength(counts['201']);
     const [{ live }] = await sql<{ live: number }[]>(
-      apps[0],
+      stage.app,
       `SELECT COUNT(*) AS live FROM reservations WHERE schedule_id = ? AND status = 'HELD'`,
       [schedule.id],
     );
@@ -107,7 +101,7 @@ describe.each([
   });
 
   it('should stop one fan at the hold limit when their holds race across instances', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 12 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 12 });
     const [fan] = fans.slice(600, 601);
 
     const replies = await Promise.all(
@@ -116,7 +110,7 @@ describe.each([
 
     expect(tally(replies)).toEqual({ '201': 4, '409 HOLD_LIMIT_REACHED': 8 });
     const [{ held }] = await sql<{ held: number }[]>(
-      apps[0],
+      stage.app,
       `SELECT COUNT(*) AS held FROM reservations WHERE user_id = ? AND status = 'HELD'`,
       [fan.userId],
     );
@@ -150,15 +144,7 @@ describe('a burst the overload guard admits on one instance', () => {
     const schedule = await createSchedule(app, concertId, { seatCount: 5 });
     const seat = schedule.seats[2];
 
-    const replies = await Promise.all(
-      fans.map((fan) =>
-        call(app, 'POST', '/reservations', {
-          user: fan.userId,
-          token: fan.token,
-          body: { scheduleId: schedule.id, seatId: seat.id },
-        }),
-      ),
-    );
+    const replies = await Promise.all(fans.map((fan) => holdSeat(app, fan, schedule.id, seat.id)));
 
     expect(tally(replies)).toEqual({ '201': 1, '409 SEAT_UNAVAILABLE': 999 });
     await assertBookingInvariants(app);

@@ -1,33 +1,25 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { releaseExpiredHolds } from '../support/jobs';
 import { ReservationScheduler } from '../../src/modules/reservation/presentation/reservation.scheduler';
-import { createConcert, createSchedule } from '../factories/catalogue.factory';
+import { createSchedule } from '../factories/catalogue.factory';
 import { sql } from '../support/app';
-import { assertBookingInvariants } from '../support/booking-invariants';
 import { expectProblem } from '../support/assertions';
 import {
   call,
+  expireHoldsNow,
   Fan,
   fansWithActiveTokens,
-  expireHoldsNow,
+  holdSeat,
   startCluster,
   tally,
+  useBookingStage,
 } from '../support/booking';
-import { resetQueue } from '../support/queue';
 import { eventually } from '../support/eventually';
 
 async function metric(app: NestFastifyApplication, name: string): Promise<number> {
   const reply = await app.inject({ method: 'GET', url: '/metrics' });
   const line = reply.body.split('\n').find((l) => l.startsWith(`${name} `));
   return Number(line?.split(' ')[1] ?? NaN);
-}
-
-function hold(app: NestFastifyApplication, fan: Fan, scheduleId: number, seatId: number) {
-  return call(app, 'POST', '/reservations', {
-    user: fan.userId,
-    token: fan.token,
-    body: { scheduleId, seatId },
-  });
 }
 
 /** A seat's status as the public seat list shows it to `viewer`. */
@@ -47,43 +39,32 @@ async function seatStatus(
 
 /** The scheduled release job as production runs it: every second, on every instance. */
 describe('hold expiry with the scheduled job running (e2e)', () => {
-  let apps: NestFastifyApplication[];
+  // The first instance runs the real job every second, as production does.
+  const stage = useBookingStage(async () => [
+    ...(await startCluster(1, { RESERVATION_HOLD_SECONDS: '2', JOBS_ENABLED: 'true' })),
+    ...(await startCluster(2, { RESERVATION_HOLD_SECONDS: '2' })),
+  ]);
   let fans: Fan[];
-  /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
-  let concertId: number;
 
   beforeAll(async () => {
-    // The first instance runs the real job every second, as production does.
-    apps = [
-      ...(await startCluster(1, { RESERVATION_HOLD_SECONDS: '2', JOBS_ENABLED: 'true' })),
-      ...(await startCluster(2, { RESERVATION_HOLD_SECONDS: '2' })),
-    ];
-    await resetQueue(apps[0]);
-    concertId = (await createConcert(apps[0])).id;
-    fans = await fansWithActiveTokens(apps[0], 2, concertId);
-  });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-  });
-
-  afterEach(async () => {
-    await assertBookingInvariants(apps[0]);
+    fans = await fansWithActiveTokens(stage.app, 2, stage.concertId);
   });
 
   it('should free a 2 s hold within 5 s of expiry by the scheduled job, so another fan can hold it', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 3 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 3 });
     const seat = schedule.seats[1];
     const [first, second] = fans.slice(0, 2);
-    const held = await hold(apps[1], first, schedule.id, seat.id);
+    const held = await holdSeat(stage.apps[1], first, schedule.id, seat.id);
     expect(held.status).toBe(201);
     const expiresAt = Date.parse(held.body.expiresAt);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(2_100);
-    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('HELD');
+    expect(await seatStatus(stage.apps[1], fans[0], stage.concertId, schedule.id, seat.id)).toBe(
+      'HELD',
+    );
 
     await eventually(async () => {
       const [row] = await sql<{ r: string; s: string }[]>(
-        apps[0],
+        stage.app,
         `SELECT r.status AS r, s.status AS s FROM reservations r JOIN seats s ON s.id = r.seat_id
           WHERE r.id = ?`,
         [held.body.id],
@@ -92,13 +73,15 @@ describe('hold expiry with the scheduled job running (e2e)', () => {
     }, 8_000);
     expect(Date.now() - expiresAt).toBeLessThan(5_000);
 
-    const read = await call(apps[2], 'GET', `/reservations/${held.body.id}`, {
+    const read = await call(stage.apps[2], 'GET', `/reservations/${held.body.id}`, {
       user: first.userId,
       token: first.token,
     });
     expect(read.body.status).toBe('EXPIRED');
-    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
-    const again = await hold(apps[2], second, schedule.id, seat.id);
+    expect(await seatStatus(stage.apps[1], fans[0], stage.concertId, schedule.id, seat.id)).toBe(
+      'AVAILABLE',
+    );
+    const again = await holdSeat(stage.apps[2], second, schedule.id, seat.id);
     expect(again.status).toBe(201);
     expect(again.body.userId).toBe(second.userId);
   });
@@ -106,55 +89,44 @@ describe('hold expiry with the scheduled job running (e2e)', () => {
 
 /** Holds running out with the job driven by hand: readers, re-holding, concurrent runners. */
 describe('hold expiry and the release job run by hand (e2e)', () => {
-  let apps: NestFastifyApplication[];
+  // Three instances with JOBS_ENABLED=false: the tests run the job themselves, and end holds by
+  // moving their expiry into the past (expireHoldsNow) instead of waiting for it.
+  const stage = useBookingStage(() => startCluster(3));
   let fans: Fan[];
-  /** The fans' tokens are for this concert; each scenario books its own schedule of it. */
-  let concertId: number;
 
   beforeAll(async () => {
-    // Three instances with JOBS_ENABLED=false: the tests run the job themselves, and end holds
-    // by moving their expiry into the past (expireHoldsNow) instead of waiting for it.
-    apps = await startCluster(3);
-    await resetQueue(apps[0]);
-    concertId = (await createConcert(apps[0])).id;
-    fans = await fansWithActiveTokens(apps[0], 400, concertId);
-  });
-
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-  });
-
-  afterEach(async () => {
-    await assertBookingInvariants(apps[0]);
+    fans = await fansWithActiveTokens(stage.app, 400, stage.concertId);
   });
 
   it('should show a run-out hold as AVAILABLE/EXPIRED at once and let another fan take it before any job ran', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 3 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 3 });
     const seat = schedule.seats[0];
     const [first, second] = fans.slice(2, 4);
-    const held = await hold(apps[0], first, schedule.id, seat.id);
+    const held = await holdSeat(stage.app, first, schedule.id, seat.id);
     expect(held.status).toBe(201);
-    const tooEarly = await hold(apps[1], second, schedule.id, seat.id);
+    const tooEarly = await holdSeat(stage.apps[1], second, schedule.id, seat.id);
     expectProblem(tooEarly, 409, 'SEAT_UNAVAILABLE');
 
-    await expireHoldsNow(apps[0], [held.body.id]);
-    expect(await seatStatus(apps[1], fans[0], concertId, schedule.id, seat.id)).toBe('AVAILABLE');
-    const read = await call(apps[1], 'GET', `/reservations/${held.body.id}`, {
+    await expireHoldsNow(stage.app, [held.body.id]);
+    expect(await seatStatus(stage.apps[1], fans[0], stage.concertId, schedule.id, seat.id)).toBe(
+      'AVAILABLE',
+    );
+    const read = await call(stage.apps[1], 'GET', `/reservations/${held.body.id}`, {
       user: first.userId,
       token: first.token,
     });
     expect(read.body.status).toBe('EXPIRED');
-    const cancel = await call(apps[1], 'DELETE', `/reservations/${held.body.id}`, {
+    const cancel = await call(stage.apps[1], 'DELETE', `/reservations/${held.body.id}`, {
       user: first.userId,
       token: first.token,
     });
     expectProblem(cancel, 409, 'RESERVATION_NOT_HELD');
 
     // The stored row still says HELD (no job ran); the new hold retires it in its transaction.
-    const taken = await hold(apps[2], second, schedule.id, seat.id);
+    const taken = await holdSeat(stage.apps[2], second, schedule.id, seat.id);
     expect(taken.status).toBe(201);
     const rows = await sql(
-      apps[0],
+      stage.app,
       'SELECT id, status FROM reservations WHERE seat_id = ? ORDER BY id',
       [seat.id],
     );
@@ -165,45 +137,45 @@ describe('hold expiry and the release job run by hand (e2e)', () => {
   });
 
   it('should expire each reservation exactly once when three runners release at the same moment', async () => {
-    const schedule = await createSchedule(apps[0], concertId, { seatCount: 450 });
+    const schedule = await createSchedule(stage.app, stage.concertId, { seatCount: 450 });
     // More holds than one batch, so the runners' batches overlap and run past the first one.
     const holders = fans.slice(0, 350);
     const replies = await Promise.all(
-      holders.map((fan, i) => hold(apps[i % 3], fan, schedule.id, schedule.seats[i].id)),
+      holders.map((fan, i) => holdSeat(stage.apps[i % 3], fan, schedule.id, schedule.seats[i].id)),
     );
     expect(tally(replies)).toEqual({ '201': 350 });
     const ids = replies.map((reply) => reply.body.id as number);
     const before = await Promise.all(
-      apps.map((app) => metric(app, 'reservation_expirations_total')),
+      stage.apps.map((app) => metric(app, 'reservation_expirations_total')),
     );
-    await expireHoldsNow(apps[0], ids);
+    await expireHoldsNow(stage.app, ids);
     // Earlier tests in this worker's database may have left run-out holds too; all are due.
     const [{ due }] = await sql<{ due: number }[]>(
-      apps[0],
+      stage.app,
       `SELECT COUNT(*) AS due FROM reservations WHERE status = 'HELD' AND expires_at <= UTC_TIMESTAMP(3)`,
     );
     expect(Number(due)).toBeGreaterThanOrEqual(350);
 
     // Two runners per instance (the facade directly, past the scheduler's in-process guard).
     const runs = await Promise.all(
-      apps.flatMap((app) => [releaseExpiredHolds(app), releaseExpiredHolds(app)]),
+      stage.apps.flatMap((app) => [releaseExpiredHolds(app), releaseExpiredHolds(app)]),
     );
 
     expect(runs.reduce((sum, n) => sum + n, 0)).toBe(Number(due));
     const after = await Promise.all(
-      apps.map((app) => metric(app, 'reservation_expirations_total')),
+      stage.apps.map((app) => metric(app, 'reservation_expirations_total')),
     );
     expect(after.reduce((s, n) => s + n, 0) - before.reduce((s, n) => s + n, 0)).toBe(Number(due));
     const statuses = await sql<{ status: string; n: number }[]>(
-      apps[0],
+      stage.app,
       'SELECT status, COUNT(*) AS n FROM reservations WHERE id IN (?) GROUP BY status',
       [ids],
     );
     expect(statuses.map((row) => [row.status, Number(row.n)])).toEqual([['EXPIRED', 350]]);
     const seats = await call(
-      apps[0],
+      stage.app,
       'GET',
-      `/concerts/${concertId}/schedules/${schedule.id}/seats`,
+      `/concerts/${stage.concertId}/schedules/${schedule.id}/seats`,
       {
         user: fans[399].userId,
         token: fans[399].token,
@@ -213,12 +185,12 @@ describe('hold expiry and the release job run by hand (e2e)', () => {
       new Set(['AVAILABLE']),
     );
     const [{ held }] = await sql<{ held: number }[]>(
-      apps[0],
+      stage.app,
       `SELECT COUNT(*) AS held FROM seats WHERE schedule_id = ? AND status <> 'AVAILABLE'`,
       [schedule.id],
     );
     expect(Number(held)).toBe(0);
     // Nothing left: another round finds no work.
-    await expect(apps[0].get(ReservationScheduler).tick()).resolves.toBe(0);
+    await expect(stage.app.get(ReservationScheduler).tick()).resolves.toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { call, fansWithActiveTokens, startCluster } from '../support/booking';
 import { eventually } from '../support/eventually';
 import { resetQueue } from '../support/queue';
 import { onRedisCluster } from '../support/redis-topology';
-import { TcpProxy } from '../support/tcp-proxy';
+import { startRedisProxy, TcpProxy } from '../support/tcp-proxy';
 
 /** What holds do when the seat lock's Redis goes away (the lock itself: distributed-lock.spec). */
 describe('seat lock (e2e)', () => {
@@ -16,12 +16,10 @@ describe('seat lock (e2e)', () => {
   let redisProxy: TcpProxy;
 
   beforeAll(async () => {
-    const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-    redisProxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-    redisUrl.hostname = '127.0.0.1';
     // A port outside the ephemeral range, so no outgoing socket takes it while the proxy is cut.
-    redisUrl.port = String(await redisProxy.start(20_000 + Math.floor(Math.random() * 10_000)));
-    [app] = await startCluster(1, { REDIS_URL: redisUrl.toString() });
+    const redis = await startRedisProxy(20_000 + Math.floor(Math.random() * 10_000));
+    redisProxy = redis.proxy;
+    [app] = await startCluster(1, { REDIS_URL: redis.url });
     await resetQueue(app);
   });
 

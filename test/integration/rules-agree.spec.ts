@@ -35,6 +35,44 @@ const AT_JOIN = 'CROSS JOIN (SELECT CAST(? AS DATETIME(3)) AS at) t';
 
 const truth = (value: unknown) => Number(value) === 1;
 
+/** The SQL answer and the model's for one row, labelled so a failure names the row. */
+function expectAgreement(what: string, sqlAnswer: unknown, modelAnswer: unknown): void {
+  expect({ what, sql: sqlAnswer }).toEqual({ what, sql: modelAnswer });
+}
+
+interface SeatRow {
+  id: number;
+  schedule_id: number;
+  number: number;
+  price: number;
+  status: SeatStatus;
+  reservation_id: number | null;
+  hold_expires_at: Date | null;
+  hold_expired: unknown;
+  status_at: SeatStatus;
+  free: unknown;
+}
+
+interface ReservationRow {
+  id: number;
+  user_id: string;
+  schedule_id: number;
+  seat_id: number;
+  seat_number: number;
+  price: number;
+  status: ReservationStatus;
+  expires_at: Date;
+  payment_id: number | null;
+  expired: unknown;
+  live: unknown;
+}
+
+interface ScheduleRow {
+  booking_opens_at: Date;
+  booking_closes_at: Date;
+  open: unknown;
+}
+
 describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
   let app: INestApplicationContext;
   let db: DataSource;
@@ -77,6 +115,44 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
     return insertId;
   }
 
+  /**
+   * One row per case, inserted before the enclosing describe's tests; then one test per instant
+   * of INSTANTS, which reads every row back from `table` (as `alias`) with `columns` (the SQL
+   * fragments, judging at `t.at`), checks each row against the model with `agree`, and at T
+   * itself pins the documented answers with `boundary`.
+   */
+  function judgeAtEachInstant<Case, Row>(rule: {
+    kind: string;
+    cases: Case[];
+    insert: (c: Case) => Promise<number>;
+    table: string;
+    alias: string;
+    columns: string;
+    agree: (row: Row, at: Date) => void;
+    boundary: (rows: Row[]) => void;
+  }): void {
+    const ids: number[] = [];
+
+    beforeAll(async () => {
+      for (const c of rule.cases) ids.push(await rule.insert(c));
+    });
+
+    it.each(INSTANTS.map((at) => [at.toISOString(), at]))(
+      `should judge every ${rule.kind} alike at %s`,
+      async (_label, at) => {
+        const { table, alias, columns } = rule;
+        const rows = await db.query<Row[]>(
+          `SELECT ${columns} FROM ${table} ${alias} ${AT_JOIN}
+            WHERE ${alias}.id IN (?) ORDER BY ${alias}.id`,
+          [at, ids],
+        );
+        expect(rows).toHaveLength(rule.cases.length);
+        for (const row of rows) rule.agree(row, at);
+        if (at.getTime() === T.getTime()) rule.boundary(rows);
+      },
+    );
+  }
+
   describe('a seat whose hold expired is free (Seat.holdExpiredAt ↔ seat.sql.ts)', () => {
     const cases: [SeatStatus, Date | null][] = [
       ['HELD', ms(-1)], // expired a millisecond ago
@@ -89,69 +165,43 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
       ['SOLD', null],
       ['SOLD', ms(-1)], // a stale end on a sold seat: sold stays sold
     ];
-    const ids: number[] = [];
-
-    beforeAll(async () => {
-      for (const [status, end] of cases) ids.push(await insertSeat(status, end));
-    });
-
-    it.each(INSTANTS.map((at) => [at.toISOString(), at]))(
-      'should judge every seat alike at %s',
-      async (_label, at) => {
-        const rows = await db.query<
-          {
-            id: number;
-            schedule_id: number;
-            number: number;
-            price: number;
-            status: SeatStatus;
-            reservation_id: number | null;
-            hold_expires_at: Date | null;
-            hold_expired: unknown;
-            status_at: SeatStatus;
-            free: unknown;
-          }[]
-        >(
-          `SELECT s.*, ${seatHoldExpired('s', AT)} AS hold_expired,
-                  ${seatStatusAt('s', AT)} AS status_at, ${seatIsFree('s', AT)} AS free
-             FROM seats s ${AT_JOIN} WHERE s.id IN (?) ORDER BY s.id`,
-          [at, ids],
+    judgeAtEachInstant({
+      kind: 'seat',
+      cases,
+      insert: ([status, end]) => insertSeat(status, end),
+      table: 'seats',
+      alias: 's',
+      columns: `s.*, ${seatHoldExpired('s', AT)} AS hold_expired,
+                ${seatStatusAt('s', AT)} AS status_at, ${seatIsFree('s', AT)} AS free`,
+      agree: (row: SeatRow, at) => {
+        const seat = new Seat(
+          row.id,
+          row.schedule_id,
+          row.number,
+          row.price,
+          row.status,
+          row.reservation_id,
+          row.hold_expires_at,
         );
-        expect(rows).toHaveLength(cases.length);
-        for (const row of rows) {
-          const seat = new Seat(
-            row.id,
-            row.schedule_id,
-            row.number,
-            row.price,
-            row.status,
-            row.reservation_id,
-            row.hold_expires_at,
-          );
-          const what = `${row.status} ending ${row.hold_expires_at?.toISOString() ?? 'never'}`;
-          expect({ what, sql: truth(row.hold_expired) }).toEqual({
-            what,
-            sql: seat.holdExpiredAt(at),
-          });
-          expect({ what, sql: row.status_at }).toEqual({ what, sql: seat.statusAt(at) });
-          expect({ what, sql: truth(row.free) }).toEqual({ what, sql: seat.isHoldableAt(at) });
-        }
-        // The boundary, pinned: a hold ending exactly at T has expired at T.
-        if (at.getTime() === T.getTime()) {
-          expect(rows.map((row) => truth(row.hold_expired))).toEqual([
-            true,
-            true,
-            false,
-            true,
-            false,
-            false,
-            false,
-            false,
-            false,
-          ]);
-        }
+        const what = `${row.status} ending ${row.hold_expires_at?.toISOString() ?? 'never'}`;
+        expectAgreement(what, truth(row.hold_expired), seat.holdExpiredAt(at));
+        expectAgreement(what, row.status_at, seat.statusAt(at));
+        expectAgreement(what, truth(row.free), seat.isHoldableAt(at));
       },
-    );
+      // A hold ending exactly at T has expired at T.
+      boundary: (rows) =>
+        expect(rows.map((row) => truth(row.hold_expired))).toEqual([
+          true,
+          true,
+          false,
+          true,
+          false,
+          false,
+          false,
+          false,
+          false,
+        ]),
+    });
 
     it('should judge by the database clock when no instant is given', async () => {
       const [row] = await db.query<{ expired: unknown; free: unknown; now: Date }[]>(
@@ -177,15 +227,20 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
       ['CANCELLED', ms(1)],
       ['REFUNDED', ms(-1)],
     ];
-    const ids: number[] = [];
+    let userId: string;
 
     beforeAll(async () => {
-      const userId = randomUUID();
+      userId = randomUUID();
       await db.query(`INSERT INTO users (id, name, created_at) VALUES (?, 'Rules', ?)`, [
         userId,
         T,
       ]);
-      for (const [status, expiresAt] of cases) {
+    });
+
+    judgeAtEachInstant({
+      kind: 'reservation',
+      cases,
+      insert: async ([status, expiresAt]) => {
         // One seat each: the live-seat unique key allows one HELD or CONFIRMED row per seat.
         const seatId = await insertSeat('AVAILABLE', null);
         const { insertId } = await db.query<{ insertId: number }>(
@@ -194,71 +249,41 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
            VALUES (?, ?, ?, 1, 1000, ?, ?, ?, ?)`,
           [userId, scheduleId, seatId, status, expiresAt, T, T],
         );
-        ids.push(insertId);
-      }
-    });
-
-    it.each(INSTANTS.map((at) => [at.toISOString(), at]))(
-      'should judge every reservation alike at %s',
-      async (_label, at) => {
-        const rows = await db.query<
-          {
-            id: number;
-            user_id: string;
-            schedule_id: number;
-            seat_id: number;
-            seat_number: number;
-            price: number;
-            status: ReservationStatus;
-            expires_at: Date;
-            payment_id: number | null;
-            expired: unknown;
-            live: unknown;
-          }[]
-        >(
-          `SELECT r.*, ${reservationHoldExpired('r', AT)} AS expired,
-                  ${reservationHoldLive('r', AT)} AS live
-             FROM reservations r ${AT_JOIN} WHERE r.id IN (?) ORDER BY r.id`,
-          [at, ids],
-        );
-        expect(rows).toHaveLength(cases.length);
-        for (const row of rows) {
-          const reservation = new Reservation(
-            row.id,
-            row.user_id,
-            row.schedule_id,
-            row.seat_id,
-            row.seat_number,
-            row.price,
-            row.status,
-            row.expires_at,
-            row.payment_id,
-          );
-          const what = `${row.status} ending ${row.expires_at.toISOString()}`;
-          expect({ what, sql: truth(row.expired) }).toEqual({
-            what,
-            sql: reservation.holdExpiredAt(at),
-          });
-          expect({ what, sql: truth(row.live) }).toEqual({
-            what,
-            sql: reservation.isLiveHoldAt(at),
-          });
-        }
-        if (at.getTime() === T.getTime()) {
-          expect(rows.map((row) => [truth(row.expired), truth(row.live)])).toEqual([
-            [true, false],
-            [true, false], // the instant of expiry is expired
-            [false, true],
-            [true, false],
-            [false, false],
-            [false, false],
-            [false, false],
-            [false, false],
-            [false, false],
-          ]);
-        }
+        return insertId;
       },
-    );
+      table: 'reservations',
+      alias: 'r',
+      columns: `r.*, ${reservationHoldExpired('r', AT)} AS expired,
+                ${reservationHoldLive('r', AT)} AS live`,
+      agree: (row: ReservationRow, at) => {
+        const reservation = new Reservation(
+          row.id,
+          row.user_id,
+          row.schedule_id,
+          row.seat_id,
+          row.seat_number,
+          row.price,
+          row.status,
+          row.expires_at,
+          row.payment_id,
+        );
+        const what = `${row.status} ending ${row.expires_at.toISOString()}`;
+        expectAgreement(what, truth(row.expired), reservation.holdExpiredAt(at));
+        expectAgreement(what, truth(row.live), reservation.isLiveHoldAt(at));
+      },
+      boundary: (rows) =>
+        expect(rows.map((row) => [truth(row.expired), truth(row.live)])).toEqual([
+          [true, false],
+          [true, false], // the instant of expiry is expired
+          [false, true],
+          [true, false],
+          [false, false],
+          [false, false],
+          [false, false],
+          [false, false],
+          [false, false],
+        ]),
+    });
   });
 
   describe('the booking window is open (isBookingOpenAt ↔ schedule.sql.ts)', () => {
@@ -269,38 +294,23 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
       [ms(-3_600_000), T], // closes exactly at T
       [ms(-3_600_000), ms(-1)], // closed a millisecond before T
     ];
-    const ids: number[] = [];
-
-    beforeAll(async () => {
-      for (const [opensAt, closesAt] of cases) ids.push(await insertSchedule(opensAt, closesAt));
-    });
-
-    it.each(INSTANTS.map((at) => [at.toISOString(), at]))(
-      'should judge every schedule alike at %s',
-      async (_label, at) => {
-        const rows = await db.query<
-          { booking_opens_at: Date; booking_closes_at: Date; open: unknown }[]
-        >(
-          `SELECT cs.booking_opens_at, cs.booking_closes_at, ${bookingOpen('cs', AT)} AS open
-             FROM concert_schedules cs ${AT_JOIN} WHERE cs.id IN (?) ORDER BY cs.id`,
-          [at, ids],
-        );
-        expect(rows).toHaveLength(cases.length);
-        for (const row of rows) {
-          const window = {
-            bookingOpensAt: row.booking_opens_at,
-            bookingClosesAt: row.booking_closes_at,
-          };
-          const what = `${window.bookingOpensAt.toISOString()} – ${window.bookingClosesAt.toISOString()}`;
-          expect({ what, sql: truth(row.open) }).toEqual({
-            what,
-            sql: isBookingOpenAt(window, at),
-          });
-        }
-        if (at.getTime() === T.getTime()) {
-          expect(rows.map((row) => truth(row.open))).toEqual([false, true, true, false, false]);
-        }
+    judgeAtEachInstant({
+      kind: 'schedule',
+      cases,
+      insert: ([opensAt, closesAt]) => insertSchedule(opensAt, closesAt),
+      table: 'concert_schedules',
+      alias: 'cs',
+      columns: `cs.booking_opens_at, cs.booking_closes_at, ${bookingOpen('cs', AT)} AS open`,
+      agree: (row: ScheduleRow, at) => {
+        const window = {
+          bookingOpensAt: row.booking_opens_at,
+          bookingClosesAt: row.booking_closes_at,
+        };
+        const what = `${window.bookingOpensAt.toISOString()} – ${window.bookingClosesAt.toISOString()}`;
+        expectAgreement(what, truth(row.open), isBookingOpenAt(window, at));
       },
-    );
+      boundary: (rows) =>
+        expect(rows.map((row) => truth(row.open))).toEqual([false, true, true, false, false]),
+    });
   });
 });

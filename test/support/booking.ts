@@ -1,9 +1,12 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { storedUsers } from '../factories/user.factory';
+import { createConcert } from '../factories/catalogue.factory';
+import { signedUpUser, storedUsers } from '../factories/user.factory';
 import { sql, startApp } from './app';
+import { expectAuditOk } from './audit';
 import { authHeader } from './auth';
-import { runAdmission } from './queue';
+import { assertBookingInvariants } from './booking-invariants';
+import { activeTokenFor, resetQueue, runAdmission } from './queue';
 
 /**
  * Environment for the many-instance races: every fan admitted at once, and the overload guard
@@ -99,6 +102,142 @@ export async function fansWithActiveTokens(
   }
   await runAdmission(app);
   return fans;
+}
+
+/** A signed-up user with `balance` charged and an ACTIVE queue token for `concertId`. */
+export async function fundedFan(
+  app: NestFastifyApplication,
+  concertId: number,
+  balance = 0,
+): Promise<Fan> {
+  const user = await signedUpUser(app);
+  if (balance > 0) await charge(app, user.id, balance);
+  return { userId: user.id, token: await activeTokenFor(app, user.id, concertId) };
+}
+
+/** POST /reservations as `fan`, with their bearer and queue token. */
+export function holdSeat(
+  app: NestFastifyApplication,
+  fan: Fan,
+  scheduleId: number,
+  seatId: number,
+): Promise<Reply> {
+  return call(app, 'POST', '/reservations', {
+    user: fan.userId,
+    token: fan.token,
+    body: { scheduleId, seatId },
+  });
+}
+
+/** POST /payments as `fan`; `key` is sent as the Idempotency-Key. */
+export function payFor(
+  app: NestFastifyApplication,
+  fan: Fan,
+  reservationIds: unknown,
+  key?: string,
+): Promise<Reply> {
+  return call(app, 'POST', '/payments', {
+    user: fan.userId,
+    token: fan.token,
+    body: { reservationIds },
+    headers: key === undefined ? {} : { 'idempotency-key': key },
+  });
+}
+
+/** POST /payments/{id}/refund as `userId` (none: no bearer); `key` is the Idempotency-Key. */
+export function refundPayment(
+  app: NestFastifyApplication,
+  userId: string | undefined,
+  paymentId: number | string,
+  key?: string,
+): Promise<Reply> {
+  return call(app, 'POST', `/payments/${paymentId}/refund`, {
+    user: userId,
+    headers: key === undefined ? {} : { 'idempotency-key': key },
+  });
+}
+
+/**
+ * Racers that sent one Idempotency-Key, by what each was told: `fresh` did the work (answered
+ * `status`, not replayed), `replayed` got the stored answer, `inProgress` came while it ran.
+ */
+export function byKeyOutcome(replies: Reply[], status: number) {
+  return {
+    fresh: replies.filter((r) => r.status === status && !r.headers['idempotent-replayed']),
+    replayed: replies.filter((r) => r.headers['idempotent-replayed'] === 'true'),
+    inProgress: replies.filter(
+      (r) => r.status === 409 && r.body.code === 'IDEMPOTENCY_KEY_IN_PROGRESS',
+    ),
+  };
+}
+
+export interface BookingApps {
+  /** Every instance; all share this test file's database and Redis prefix. */
+  readonly apps: NestFastifyApplication[];
+  /** The first instance, which arranges and checks. */
+  readonly app: NestFastifyApplication;
+}
+
+/**
+ * The apps `start` boots, for the enclosing describe: up before its first test, closed after its
+ * last, and the booking invariants (and with `audit` the shipped audit) checked after every test,
+ * so no scenario can leave a broken database behind for the next one to trip over.
+ */
+export function useBookingApps(
+  start: () => Promise<NestFastifyApplication[]>,
+  { audit = false }: { audit?: boolean } = {},
+): BookingApps {
+  let apps: NestFastifyApplication[] = [];
+  beforeAll(async () => {
+    apps = await start();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+  afterEach(async () => {
+    await assertBookingInvariants(apps[0]);
+    if (audit) await expectAuditOk(apps[0]);
+  });
+  return {
+    get apps() {
+      return apps;
+    },
+    get app() {
+      return apps[0];
+    },
+  };
+}
+
+export interface BookingStage extends BookingApps {
+  /** Every fan's queue token is for this concert; each test books its own schedules of it. */
+  readonly concertId: number;
+}
+
+/**
+ * The apps `start` boots (startCluster's, typically), set up as useBookingApps does, with empty
+ * waiting rooms and one concert to queue for.
+ */
+export function useBookingStage(
+  start: () => Promise<NestFastifyApplication[]>,
+  options: { audit?: boolean } = {},
+): BookingStage {
+  const booking = useBookingApps(start, options);
+  let concertId = 0;
+  beforeAll(async () => {
+    await resetQueue(booking.app);
+    concertId = (await createConcert(booking.app)).id;
+  });
+  return {
+    get apps() {
+      return booking.apps;
+    },
+    get app() {
+      return booking.app;
+    },
+    get concertId() {
+      return concertId;
+    },
+  };
 }
 
 /** Tallies statuses and error codes: `{ '201': 1, '409 SEAT_UNAVAILABLE': 999 }`. */

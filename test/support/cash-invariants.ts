@@ -78,3 +78,19 @@ export async function walletState(
     entries: Number(row.entries),
   };
 }
+
+/**
+ * The wallet holds `balance` after exactly `entries` ledger rows, and its ledger sums to it. One
+ * assertion, so a failure shows all three.
+ */
+export async function expectWallet(
+  app: INestApplicationContext,
+  userId: string,
+  { balance, entries }: { balance: number; entries: number },
+): Promise<void> {
+  await expect(walletState(app, userId)).resolves.toEqual({
+    balance,
+    ledgerSum: balance,
+    entries,
+  });
+}

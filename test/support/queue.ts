@@ -10,6 +10,18 @@ import { http } from './app';
 import { authHeader } from './auth';
 import { deleteKeys, scanKeys } from './redis-topology';
 
+/** A queue ticket as POST /queue/tokens and GET /queue/status answer it. */
+export interface Ticket {
+  token: string;
+  userId: string;
+  concertId: number;
+  status: 'WAITING' | 'ACTIVE';
+  position: number;
+  estimatedWaitSeconds: number;
+  activeUntil: string | null;
+  pollAfterSeconds: number;
+}
+
 /** One admission run, exactly as the scheduler does it (tests run with JOBS_ENABLED=false). */
 export function runAdmission(app: NestFastifyApplication): Promise<AdmissionRun> {
   return app.get(QueueFacade).runAdmission();

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { eventually } from './eventually';
+import { freePort } from './ports';
 
 /** A private redis-server on a free loopback port: no persistence, killed with the test run. */
 export class RedisMaster {
@@ -61,12 +61,4 @@ export class RedisMaster {
 /** Stops every master that is still running (for afterAll, whatever the tests did to them). */
 export async function stopMasters(masters: RedisMaster[]): Promise<void> {
   await Promise.all(masters.map((master) => master.kill()));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }

@@ -1,4 +1,6 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, Server, Socket, connect } from 'node:net';
+import { startApp } from './app';
 
 /** One proxied connection, and what a stall is holding back on it. */
 interface Link {
@@ -157,6 +159,18 @@ export class TcpProxy {
 }
 
 /**
+ * A proxy in front of the test Redis and the REDIS_URL through it. `port` pins the proxy's port
+ * (0: any free one).
+ */
+export async function startRedisProxy(port = 0): Promise<{ proxy: TcpProxy; url: string }> {
+  const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+  const proxy = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  redisUrl.hostname = '127.0.0.1';
+  redisUrl.port = String(await proxy.start(port));
+  return { proxy, url: redisUrl.toString() };
+}
+
+/**
  * Proxies in front of the test MySQL and Redis, and the env that points an app at them, so a
  * test can stage an outage of either without touching the servers other workers share.
  */
@@ -165,18 +179,39 @@ export async function startDependencyProxies(): Promise<{
   redis: TcpProxy;
   env: Record<string, string>;
 }> {
-  const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
   const mysql = new TcpProxy(
     process.env.DB_HOST ?? '127.0.0.1',
     Number(process.env.DB_PORT ?? 3306),
   );
-  const redis = new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-  const [mysqlPort, redisPort] = await Promise.all([mysql.start(), redis.start()]);
-  redisUrl.hostname = '127.0.0.1';
-  redisUrl.port = String(redisPort);
+  const [mysqlPort, redis] = await Promise.all([mysql.start(), startRedisProxy()]);
   return {
     mysql,
-    redis,
-    env: { DB_HOST: '127.0.0.1', DB_PORT: String(mysqlPort), REDIS_URL: redisUrl.toString() },
+    redis: redis.proxy,
+    env: { DB_HOST: '127.0.0.1', DB_PORT: String(mysqlPort), REDIS_URL: redis.url },
+  };
+}
+
+export interface AppBehindProxies {
+  app: NestFastifyApplication;
+  mysql: TcpProxy;
+  redis: TcpProxy;
+  /** Closes the app, then the proxies (whatever the test left cut or stalled). */
+  stop(): Promise<void>;
+}
+
+/** One app that reaches MySQL and Redis only through proxies of its own (startDependencyProxies). */
+export async function startAppBehindProxies(
+  env: Record<string, string> = {},
+): Promise<AppBehindProxies> {
+  const proxies = await startDependencyProxies();
+  const app = await startApp({ ...proxies.env, ...env });
+  return {
+    app,
+    mysql: proxies.mysql,
+    redis: proxies.redis,
+    async stop() {
+      await app.close();
+      await Promise.all([proxies.mysql.cut(), proxies.redis.cut()]);
+    },
   };
 }
