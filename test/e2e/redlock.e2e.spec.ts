@@ -9,6 +9,7 @@ import { sql, startApp } from '../support/app';
 import { assertBookingInvariants } from '../support/booking-invariants';
 import { call, fansWithActiveTokens, Reply, startCluster, tally } from '../support/booking';
 import { eventually } from '../support/eventually';
+import { metricValue } from '../support/events';
 import { resetQueue } from '../support/queue';
 import { RedisMaster, stopMasters } from '../support/redis-masters';
 
@@ -131,6 +132,13 @@ describe('seat lock on Redlock over independent masters (e2e)', () => {
     }
   });
 
+  it('should report all three lock masters connected and a quorum of two', async () => {
+    for (const app of apps) {
+      expect(await metricValue(app, 'seat_lock_nodes_ready')).toBe(3);
+      expect(await metricValue(app, 'seat_lock_quorum')).toBe(2);
+    }
+  });
+
   it('should keep exactly one winner per seat, with only 409s, when a lock master is SIGKILLed mid-race', async () => {
     let killing: Promise<void> | undefined;
     let undecidedAtKill = 0;
@@ -168,6 +176,10 @@ describe('seat lock on Redlock over independent masters (e2e)', () => {
     release();
     await first;
     expect(warn.mock.calls.flat().join('\n')).not.toMatch(/quorum unreachable/);
+    for (const app of apps) {
+      await eventually(async () => expect(await metricValue(app, 'seat_lock_nodes_ready')).toBe(2));
+      expect(await metricValue(app, 'seat_lock_failed_open_total')).toBe(0);
+    }
   });
 
   it('should hold on the database fence with exactly one winner per seat when a majority of lock masters is down', async () => {
@@ -176,6 +188,13 @@ describe('seat lock on Redlock over independent masters (e2e)', () => {
     await expectOneWinnerPerSeat(result);
     // The lock could not be decided, so every taker reached MySQL and the fence decided.
     expect(warn.mock.calls.flat().join('\n')).toMatch(/quorum unreachable/);
+    const failedOpen = await Promise.all(
+      apps.map((app) => metricValue(app, 'seat_lock_failed_open_total')),
+    );
+    expect(failedOpen.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(0);
+    await eventually(async () =>
+      expect(await metricValue(apps[0], 'seat_lock_nodes_ready')).toBe(1),
+    );
     // Readiness does not hang on the lock masters: they are not one of its checks.
     const ready = await apps[0].inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);

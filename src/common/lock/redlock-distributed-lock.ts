@@ -1,6 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { Counter, Gauge } from 'prom-client';
 import { RedlockMutex } from 'redis-semaphore';
+import { MetricsService } from '../metrics/metrics.service';
 import { DistributedLock, LockBusyError } from './distributed-lock';
 import { closeLockNodes } from './lock-nodes';
 
@@ -28,11 +30,16 @@ export class RedlockDistributedLock extends DistributedLock implements OnApplica
   private readonly logger = new Logger(RedlockDistributedLock.name);
   private readonly quorum: number;
   private lastOutageLog = 0;
+  private readonly failedOpen?: Counter;
 
-  constructor(private readonly nodes: Redis[]) {
+  constructor(
+    private readonly nodes: Redis[],
+    metrics?: MetricsService,
+  ) {
     super();
     if (nodes.length === 0) throw new Error('RedlockDistributedLock needs at least one node');
     this.quorum = Math.floor(nodes.length / 2) + 1;
+    if (metrics) this.failedOpen = this.registerMetrics(metrics);
   }
 
   async withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
@@ -56,6 +63,7 @@ export class RedlockDistributedLock extends DistributedLock implements OnApplica
       const answered = votes.filter((vote) => vote.answered).length;
       if (answered >= this.quorum) throw new LockBusyError(key);
       this.logOutage(answered);
+      this.failedOpen?.inc();
       return fn();
     }
 
@@ -70,6 +78,33 @@ export class RedlockDistributedLock extends DistributedLock implements OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     await closeLockNodes(this.nodes);
+  }
+
+  /**
+   * The lock's health for alerting (deploy/prometheus/alerts.yml, SeatLockQuorumLost): a lost
+   * quorum changes no answer a client gets, so without these it would show only as a log line
+   * and more row-lock contention in MySQL.
+   */
+  private registerMetrics(metrics: MetricsService): Counter {
+    const nodes = this.nodes;
+    new Gauge({
+      name: 'seat_lock_nodes_ready',
+      help: 'Seat-lock masters (REDIS_LOCK_NODES) this instance is connected to',
+      registers: [metrics.registry],
+      collect() {
+        this.set(nodes.filter((node) => node.status === 'ready').length);
+      },
+    });
+    new Gauge({
+      name: 'seat_lock_quorum',
+      help: 'Seat-lock masters that must answer for a lock to be decided (a majority)',
+      registers: [metrics.registry],
+    }).set(this.quorum);
+    return new Counter({
+      name: 'seat_lock_failed_open_total',
+      help: 'Seat locks left to the database fence alone: fewer than a quorum of masters answered',
+      registers: [metrics.registry],
+    });
   }
 
   private logOutage(answered: number): void {

@@ -11,6 +11,7 @@ import { connectLockNodes } from '../../common/lock/lock-nodes';
 import { NoopDistributedLock } from '../../common/lock/noop-distributed-lock';
 import { RedisDistributedLock } from '../../common/lock/redis-distributed-lock';
 import { RedlockDistributedLock } from '../../common/lock/redlock-distributed-lock';
+import { MetricsService } from '../../common/metrics/metrics.service';
 import { ConcertModule } from '../concert/concert.module';
 import { QueueModule } from '../queue/queue.module';
 import { ReservationFacade } from './application/reservation.facade';
@@ -33,16 +34,18 @@ import { ReservationScheduler } from './presentation/reservation.scheduler';
       // REDIS_LOCK_NODES moves it from the main Redis to a quorum of independent masters, whose
       // clients the Redlock lock owns and closes on shutdown.
       provide: DistributedLock,
-      inject: [reservationConfig.KEY, redisConfig.KEY, Redis],
+      inject: [reservationConfig.KEY, redisConfig.KEY, Redis, MetricsService],
       useFactory: async (
         config: ReservationConfig,
         redis: RedisConfig,
         client: Redis,
+        metrics: MetricsService,
       ): Promise<DistributedLock> => {
         if (config.seatLock === 'off') return new NoopDistributedLock();
         if (config.seatLockNodes.length === 0) return new RedisDistributedLock(client);
         return new RedlockDistributedLock(
           await connectLockNodes(config.seatLockNodes, redis.keyPrefix),
+          metrics,
         );
       },
     },

@@ -45,6 +45,12 @@ describe('deploy/prometheus/alerts.yml', () => {
     );
   });
 
+  it('should alert when an instance cannot reach a majority of the seat-lock masters', () => {
+    expect(byName.get('SeatLockQuorumLost')?.expr).toMatch(
+      /seat_lock_nodes_ready - seat_lock_quorum\) < 0[\s\S]*seat_lock_failed_open_total/,
+    );
+  });
+
   it('should be loaded by prometheus.yml', () => {
     const config = parse(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as {
       rule_files?: string[];
