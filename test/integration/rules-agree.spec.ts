@@ -2,18 +2,22 @@ import { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { isBookingOpenAt, SeatStatus } from '../../src/modules/concert/domain/concert';
-import { Seat } from '../../src/modules/concert/domain/seat';
 import { bookingOpen } from '../../src/modules/concert/infrastructure/schedule.sql';
+import { SeatRow, toSeat } from '../../src/modules/concert/infrastructure/seat.sql-repository';
 import {
   seatHoldExpired,
   seatIsFree,
   seatStatusAt,
 } from '../../src/modules/concert/infrastructure/seat.sql';
-import { Reservation, ReservationStatus } from '../../src/modules/reservation/domain/reservation';
+import { ReservationStatus } from '../../src/modules/reservation/domain/reservation';
 import {
   reservationHoldExpired,
   reservationHoldLive,
 } from '../../src/modules/reservation/infrastructure/reservation.sql';
+import {
+  ReservationRow,
+  toReservation,
+} from '../../src/modules/reservation/infrastructure/reservation.sql-repository';
 import { startModules } from '../support/modules';
 
 /**
@@ -40,29 +44,14 @@ function expectAgreement(what: string, sqlAnswer: unknown, modelAnswer: unknown)
   expect({ what, sql: sqlAnswer }).toEqual({ what, sql: modelAnswer });
 }
 
-interface SeatRow {
-  id: number;
-  schedule_id: number;
-  number: number;
-  price: number;
-  status: SeatStatus;
-  reservation_id: number | null;
-  hold_expires_at: Date | null;
+/** A stored row as the repositories map it, plus what the SQL fragments said of it. */
+interface JudgedSeatRow extends SeatRow {
   hold_expired: unknown;
   status_at: SeatStatus;
   free: unknown;
 }
 
-interface ReservationRow {
-  id: number;
-  user_id: string;
-  schedule_id: number;
-  seat_id: number;
-  seat_number: number;
-  price: number;
-  status: ReservationStatus;
-  expires_at: Date;
-  payment_id: number | null;
+interface JudgedReservationRow extends ReservationRow {
   expired: unknown;
   live: unknown;
 }
@@ -173,16 +162,8 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
       alias: 's',
       columns: `s.*, ${seatHoldExpired('s', AT)} AS hold_expired,
                 ${seatStatusAt('s', AT)} AS status_at, ${seatIsFree('s', AT)} AS free`,
-      agree: (row: SeatRow, at) => {
-        const seat = new Seat(
-          row.id,
-          row.schedule_id,
-          row.number,
-          row.price,
-          row.status,
-          row.reservation_id,
-          row.hold_expires_at,
-        );
+      agree: (row: JudgedSeatRow, at) => {
+        const seat = toSeat(row);
         const what = `${row.status} ending ${row.hold_expires_at?.toISOString() ?? 'never'}`;
         expectAgreement(what, truth(row.hold_expired), seat.holdExpiredAt(at));
         expectAgreement(what, row.status_at, seat.statusAt(at));
@@ -255,18 +236,8 @@ describe('Time rules: the SQL fragments and the TypeScript model agree', () => {
       alias: 'r',
       columns: `r.*, ${reservationHoldExpired('r', AT)} AS expired,
                 ${reservationHoldLive('r', AT)} AS live`,
-      agree: (row: ReservationRow, at) => {
-        const reservation = new Reservation(
-          row.id,
-          row.user_id,
-          row.schedule_id,
-          row.seat_id,
-          row.seat_number,
-          row.price,
-          row.status,
-          row.expires_at,
-          row.payment_id,
-        );
+      agree: (row: JudgedReservationRow, at) => {
+        const reservation = toReservation(row);
         const what = `${row.status} ending ${row.expires_at.toISOString()}`;
         expectAgreement(what, truth(row.expired), reservation.holdExpiredAt(at));
         expectAgreement(what, truth(row.live), reservation.isLiveHoldAt(at));

@@ -7,7 +7,8 @@ import { Seat, SeatHold, SeatReceiptLine } from '../domain/seat';
 import { SeatForHold, SeatRepository } from '../domain/seat.repository';
 import { seatIsFree } from './seat.sql';
 
-interface SeatForHoldRow {
+/** A `seats` row as stored; `toSeat` is what it means (tests judge rows through it too). */
+export interface SeatRow {
   id: number;
   schedule_id: number;
   number: number;
@@ -15,6 +16,9 @@ interface SeatForHoldRow {
   status: SeatStatus;
   reservation_id: number | null;
   hold_expires_at: Date | null;
+}
+
+interface SeatForHoldRow extends SeatRow {
   booking_opens_at: Date;
   booking_closes_at: Date;
   db_now: Date;
@@ -145,7 +149,7 @@ export class SeatSqlRepository extends SeatRepository {
   }
 }
 
-function toSeat(row: SeatForHoldRow): Seat {
+export function toSeat(row: SeatRow): Seat {
   return new Seat(
     row.id,
     row.schedule_id,

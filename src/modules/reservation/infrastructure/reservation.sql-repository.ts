@@ -10,7 +10,8 @@ import { NewHold, Reservation, ReservationStatus, UserSeats } from '../domain/re
 import { ExpiredHold, ReadAt, ReservationRepository } from '../domain/reservation.repository';
 import { reservationHoldExpired, reservationHoldLive } from './reservation.sql';
 
-interface ReservationRow {
+/** A `reservations` row as stored; `toReservation` is what it means (tests judge rows through it too). */
+export interface ReservationRow {
   id: number;
   user_id: string;
   schedule_id: number;
@@ -20,6 +21,10 @@ interface ReservationRow {
   status: ReservationStatus;
   expires_at: Date;
   payment_id: number | null;
+}
+
+/** A row read together with the database clock (COLUMNS). */
+interface ReservationRowAt extends ReservationRow {
   db_now: Date;
 }
 
@@ -86,7 +91,7 @@ export class ReservationSqlRepository extends ReservationRepository {
   }
 
   async findOwned(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
-    const rows = await this.txHost.readsUpToDate.query<ReservationRow[]>(
+    const rows = await this.txHost.readsUpToDate.query<ReservationRowAt[]>(
       `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ?`,
       [id, userId],
     );
@@ -103,7 +108,7 @@ export class ReservationSqlRepository extends ReservationRepository {
   }
 
   async findOwnedForUpdate(id: number, userId: string): Promise<ReadAt<Reservation> | null> {
-    const rows = await this.query<ReservationRow[]>(
+    const rows = await this.query<ReservationRowAt[]>(
       `SELECT ${COLUMNS} FROM reservations WHERE id = ? AND user_id = ? FOR UPDATE`,
       [id, userId],
     );
@@ -137,7 +142,7 @@ export class ReservationSqlRepository extends ReservationRepository {
     // overlapping batches wait for each other instead of deadlocking. The locking read sees the
     // latest committed rows: one another runner expired meanwhile is not returned, so each
     // reservation (and its expired event) is this call's or another's, never both.
-    const rows = await this.query<ReservationRow[]>(
+    const rows = await this.query<ReservationRowAt[]>(
       `SELECT ${COLUMNS} FROM reservations FORCE INDEX (PRIMARY)
         WHERE id IN (?) AND ${reservationHoldExpired('reservations')}
         ORDER BY id FOR UPDATE`,
@@ -152,7 +157,7 @@ export class ReservationSqlRepository extends ReservationRepository {
   }
 
   async lockOwned(userId: string, ids: readonly number[]): Promise<ReadAt<Reservation[]>> {
-    const rows = await this.query<ReservationRow[]>(
+    const rows = await this.query<ReservationRowAt[]>(
       `SELECT ${COLUMNS} FROM reservations FORCE INDEX (PRIMARY)
         WHERE id IN (?) AND user_id = ? ORDER BY id FOR UPDATE`,
       [ids, userId],
@@ -191,7 +196,7 @@ export class ReservationSqlRepository extends ReservationRepository {
   }
 }
 
-function toReservation(row: ReservationRow): Reservation {
+export function toReservation(row: ReservationRow): Reservation {
   return new Reservation(
     row.id,
     row.user_id,
